@@ -1,0 +1,139 @@
+//! Drafts: in-progress edits that survive a refresh and expire 24 hours after the last touch.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    DraftId, Error, Result, Slug,
+    prompt::{Variable, normalize_tags},
+    validate::{self, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, MAX_VARIABLES},
+};
+
+/// The fields of a prompt being edited. Everything is optional: a draft may be half-written,
+/// but each field that is present obeys the same limits as a saved prompt's.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DraftFields {
+    /// Slug being typed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slug: Option<String>,
+    /// Name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    /// Tags.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+    /// Variables.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variables: Option<Vec<Variable>>,
+}
+
+impl DraftFields {
+    /// Checks each present field against the prompt limits. The slug is checked only for length
+    /// (it may be half-typed); tags are normalised.
+    pub(crate) fn validated(mut self) -> Result<Self> {
+        let within = |e: Error| e.within("fields");
+        if let Some(slug) = &self.slug
+            && slug.len() > validate::MAX_SLUG_LEN
+        {
+            return Err(within(Error::invalid(
+                "slug",
+                format!("must be at most {} characters", validate::MAX_SLUG_LEN),
+            )));
+        }
+        if let Some(name) = &self.name {
+            validate::single_line(name, MAX_NAME_CHARS, true)
+                .map_err(|r| within(Error::invalid("name", r)))?;
+        }
+        if let Some(d) = &self.description {
+            validate::multi_line(d, MAX_DESCRIPTION_CHARS)
+                .map_err(|r| within(Error::invalid("description", r)))?;
+        }
+        if let Some(c) = &self.content {
+            if c.len() > validate::MAX_CONTENT_BYTES {
+                return Err(within(Error::invalid(
+                    "content",
+                    format!("must be at most {} bytes", validate::MAX_CONTENT_BYTES),
+                )));
+            }
+            validate::multi_line(c, usize::MAX)
+                .map_err(|r| within(Error::invalid("content", r)))?;
+        }
+        if let Some(tags) = &self.tags {
+            self.tags = Some(normalize_tags(tags).map_err(within)?);
+        }
+        if let Some(vars) = &self.variables {
+            if vars.len() > MAX_VARIABLES {
+                return Err(within(Error::invalid(
+                    "variables",
+                    format!("at most {MAX_VARIABLES} variables are allowed"),
+                )));
+            }
+            for (i, v) in vars.iter().enumerate() {
+                let field = |f: &str| format!("variables[{i}].{f}");
+                validate::variable_name(&v.name)
+                    .map_err(|r| within(Error::invalid(field("name"), r)))?;
+                validate::single_line(
+                    &v.description,
+                    validate::MAX_VARIABLE_DESCRIPTION_CHARS,
+                    true,
+                )
+                .map_err(|r| within(Error::invalid(field("description"), r)))?;
+                if let Some(d) = &v.default {
+                    validate::multi_line(d, validate::MAX_VARIABLE_DEFAULT_CHARS)
+                        .map_err(|r| within(Error::invalid(field("default"), r)))?;
+                }
+            }
+        }
+        Ok(self)
+    }
+}
+
+/// Input for creating or updating a draft.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SaveDraft {
+    /// The draft to update; a new one is created when absent (or when this id is new).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<DraftId>,
+    /// The saved prompt this draft edits, if it edits one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt_slug: Option<String>,
+    /// The fields being edited.
+    #[serde(default)]
+    pub fields: DraftFields,
+}
+
+/// A stored draft.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Draft {
+    /// Identifier.
+    pub id: DraftId,
+    /// The saved prompt this draft edits, if any.
+    pub prompt_slug: Option<Slug>,
+    /// The fields being edited.
+    pub fields: DraftFields,
+    /// When the draft was first saved.
+    pub created_at: DateTime<Utc>,
+    /// When it was last saved.
+    pub updated_at: DateTime<Utc>,
+    /// When it disappears unless saved again.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// How many live drafts a user has, and when the next one expires.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DraftSummary {
+    /// Live (unexpired) drafts.
+    pub count: u64,
+    /// Most recent save among them.
+    pub latest_update: Option<DateTime<Utc>>,
+    /// Soonest expiry among them.
+    pub next_expiry: Option<DateTime<Utc>>,
+}

@@ -1,0 +1,40 @@
+//! The export document: everything a user owns, in one JSON value.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::{Draft, Preferences, Prompt, PromptVersion, User};
+
+/// The value of [`Export::format`].
+pub const EXPORT_FORMAT: &str = "promptdb-export";
+/// The current value of [`Export::version`].
+pub const EXPORT_VERSION: u32 = 1;
+
+/// Everything a user owns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Export {
+    /// Always [`EXPORT_FORMAT`].
+    pub format: String,
+    /// Format version, [`EXPORT_VERSION`].
+    pub version: u32,
+    /// When the export was made.
+    pub exported_at: DateTime<Utc>,
+    /// The user.
+    pub user: User,
+    /// Every prompt with its full version history, by slug.
+    pub prompts: Vec<ExportedPrompt>,
+    /// Live drafts.
+    pub drafts: Vec<Draft>,
+    /// Preferences.
+    pub preferences: Preferences,
+}
+
+/// A prompt with its history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExportedPrompt {
+    /// The prompt as it is now.
+    #[serde(flatten)]
+    pub prompt: Prompt,
+    /// Every version, oldest first.
+    pub versions: Vec<PromptVersion>,
+}

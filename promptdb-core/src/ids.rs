@@ -1,0 +1,215 @@
+//! Identifiers: users, prompts and drafts are UUIDv7 (time-ordered), prompts also have a slug.
+
+use std::{fmt, str::FromStr};
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{Error, validate};
+
+macro_rules! uuid_id {
+    ($(#[$doc:meta])* $name:ident, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(Uuid);
+
+        impl $name {
+            /// A fresh, time-ordered identifier.
+            pub fn new() -> Self {
+                Self(Uuid::now_v7())
+            }
+
+            /// Wraps an existing UUID.
+            pub const fn from_uuid(uuid: Uuid) -> Self {
+                Self(uuid)
+            }
+
+            /// The UUID inside.
+            pub const fn as_uuid(&self) -> &Uuid {
+                &self.0
+            }
+
+            /// Parses the identifier from user input, naming `field` on failure.
+            pub fn parse(field: &str, input: &str) -> Result<Self, Error> {
+                input
+                    .parse()
+                    .map_err(|_| Error::invalid(field, concat!("not a valid ", $what, " id (expected a UUID)")))
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(&self.0, f)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({})", stringify!($name), self.0)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = uuid::Error;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Uuid::parse_str(s).map(Self)
+            }
+        }
+
+        impl From<Uuid> for $name {
+            fn from(uuid: Uuid) -> Self {
+                Self(uuid)
+            }
+        }
+    };
+}
+
+uuid_id!(
+    /// A PromptDB user: the owner of prompts, drafts and preferences.
+    UserId,
+    "user"
+);
+uuid_id!(
+    /// A prompt's permanent identifier (the slug is its human handle).
+    PromptId,
+    "prompt"
+);
+uuid_id!(
+    /// A draft's identifier.
+    DraftId,
+    "draft"
+);
+
+/// A prompt's handle: lower-case ASCII letters and digits in words joined by single hyphens,
+/// unique per user, at most [`validate::MAX_SLUG_LEN`] characters.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct Slug(String);
+
+impl Slug {
+    /// Validates `input` as a slug, naming `field` on failure.
+    pub fn parse(field: &str, input: &str) -> Result<Self, Error> {
+        validate::slug(input).map_err(|reason| Error::invalid(field, reason))?;
+        Ok(Self(input.to_owned()))
+    }
+
+    /// Derives a slug from a prompt name: folds accents, lower-cases, and joins the ASCII words
+    /// with hyphens. `None` when the name has no ASCII letters or digits.
+    pub fn derive_from(name: &str) -> Option<Self> {
+        let mut out = String::with_capacity(name.len().min(validate::MAX_SLUG_LEN));
+        for c in crate::search::fold(name) {
+            if c.is_ascii_alphanumeric() {
+                if out.len() == validate::MAX_SLUG_LEN {
+                    break;
+                }
+                out.push(c.to_ascii_lowercase());
+            } else if !out.is_empty() && !out.ends_with('-') {
+                if out.len() + 2 > validate::MAX_SLUG_LEN {
+                    break;
+                }
+                out.push('-');
+            }
+        }
+        while out.ends_with('-') {
+            out.pop();
+        }
+        (!out.is_empty()).then_some(Self(out))
+    }
+
+    /// The slug as a string slice.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Wraps a string that a storage backend read back; the backend only stores validated slugs.
+    #[doc(hidden)]
+    pub fn from_trusted(s: String) -> Self {
+        Self(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Slug {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(deserializer)?;
+        validate::slug(&s).map_err(serde::de::Error::custom)?;
+        Ok(Self(s))
+    }
+}
+
+impl AsRef<str> for Slug {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Slug {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for Slug {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&self.0, f)
+    }
+}
+
+impl PartialEq<str> for Slug {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Slug {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_validated() {
+        assert!(Slug::parse("slug", "code-review-2").is_ok());
+        for bad in ["", "Code", "a--b", "-a", "a-", "a_b", "a b", "é"] {
+            let err = Slug::parse("slug", bad).unwrap_err();
+            assert_eq!(err.field(), Some("slug"), "{bad:?}");
+        }
+        assert!(Slug::parse("slug", &"a".repeat(validate::MAX_SLUG_LEN + 1)).is_err());
+    }
+
+    #[test]
+    fn slugs_derive_from_names() {
+        let derive = |s: &str| Slug::derive_from(s).map(|s| s.0);
+        assert_eq!(
+            derive("Code Review: Rust!").as_deref(),
+            Some("code-review-rust")
+        );
+        assert_eq!(derive("  Crème brûlée  ").as_deref(), Some("creme-brulee"));
+        assert_eq!(derive("日本語"), None);
+        let long = derive(&"word ".repeat(40)).unwrap();
+        assert!(long.len() <= validate::MAX_SLUG_LEN && !long.ends_with('-'));
+        assert!(Slug::parse("slug", &long).is_ok());
+    }
+
+    #[test]
+    fn ids_round_trip_and_order_by_time() {
+        let a = PromptId::new();
+        let b = PromptId::new();
+        assert!(a < b);
+        assert_eq!(a.to_string().parse::<PromptId>().unwrap(), a);
+        assert_eq!(
+            PromptId::parse("id", "nope").unwrap_err().field(),
+            Some("id")
+        );
+    }
+}

@@ -1,0 +1,53 @@
+//! PromptDB's core: the domain, its rules, and the storage traits.
+//!
+//! Every frontend (REST, MCP, CLI, Lambda) calls [`PromptDb`]; [`PromptDb`] validates, ranks,
+//! versions and scopes to the caller's [`Principal`], and talks to a [`Store`]. Backends live in
+//! their own crates (`promptdb-store-sqlite`, `promptdb-store-postgres`) and prove themselves
+//! against the conformance suite in [`testing`] (feature `testing`).
+//!
+//! ```no_run
+//! # async fn demo(store: std::sync::Arc<dyn promptdb_core::Store>) -> promptdb_core::Result<()> {
+//! use promptdb_core::{NewPrompt, Principal, PromptDb};
+//!
+//! let db = PromptDb::new(store);
+//! let me = Principal::full(db.create_user("Ada").await?.id);
+//! db.save_prompts(&me, vec![NewPrompt::new("haiku", "Haiku", "Write a haiku about {{topic}}.")]).await?;
+//! let prompt = db.get_prompt(&me, "haiku").await?;
+//! assert_eq!(prompt.variables[0].name, "topic");
+//! # Ok(()) }
+//! ```
+
+mod clock;
+mod draft;
+mod error;
+mod export;
+mod ids;
+mod page;
+mod preferences;
+mod prompt;
+pub mod ranking;
+pub mod search;
+mod service;
+pub mod store;
+pub mod template;
+mod user;
+pub mod validate;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use clock::{Clock, SystemClock, truncate_micros};
+pub use draft::{Draft, DraftFields, DraftSummary, SaveDraft};
+pub use error::{BoxError, Error, Result};
+pub use export::{EXPORT_FORMAT, EXPORT_VERSION, Export, ExportedPrompt};
+pub use ids::{DraftId, PromptId, Slug, UserId};
+pub use page::Page;
+pub use preferences::Preferences;
+pub use prompt::{
+    NewPrompt, Prompt, PromptPatch, PromptSummary, PromptUsage, PromptVersion, TagCount, Variable,
+};
+pub use ranking::RankingWeights;
+pub use search::{Filters, ListQuery, SearchQuery};
+pub use service::{Config, PromptDb, RenderedPrompt};
+pub use store::Store;
+pub use user::{Principal, Scope, User};

@@ -1,0 +1,756 @@
+//! [`PromptDb`]: the one entry point every frontend calls.
+
+use std::{collections::BTreeMap, sync::Arc};
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use tracing::instrument;
+
+use crate::{
+    Clock, Draft, DraftId, DraftSummary, Error, Export, NewPrompt, Page, Preferences, Principal,
+    Prompt, PromptPatch, PromptSummary, PromptUsage, PromptVersion, Result, SaveDraft, Slug,
+    SystemClock, TagCount, User, UserId,
+    export::{EXPORT_FORMAT, EXPORT_VERSION, ExportedPrompt},
+    page::{self, Cursor},
+    prompt::{PromptBody, Variable},
+    ranking::{self, RankingWeights},
+    search::{self, ListQuery, ListSpec, SearchQuery},
+    store::{DraftSaved, Inserted, PromptChange, PromptRecord, Store},
+    template,
+    validate::{self, MAX_BATCH, MAX_DISPLAY_NAME_CHARS, MAX_DRAFTS_PER_USER},
+};
+
+const RANKING_META_KEY: &str = "ranking_weights";
+
+/// Service settings. `Default` is what the product ships with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Ranking weights.
+    pub ranking: RankingWeights,
+    /// How many of the most relevant matches a search considers; bounds the cost of broad queries.
+    pub search_candidates: usize,
+    /// How long a draft lives after its last save, in seconds.
+    pub draft_ttl_secs: u64,
+    /// Most live drafts per user.
+    pub max_drafts_per_user: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            ranking: RankingWeights::default(),
+            search_candidates: 200,
+            draft_ttl_secs: 24 * 60 * 60,
+            max_drafts_per_user: MAX_DRAFTS_PER_USER,
+        }
+    }
+}
+
+impl Config {
+    /// Checks every setting, naming the field at fault.
+    pub fn validate(&self) -> Result<()> {
+        self.ranking.validate()?;
+        if !(1..=10_000).contains(&self.search_candidates) {
+            return Err(Error::invalid(
+                "search_candidates",
+                "must be between 1 and 10000",
+            ));
+        }
+        if !(60..=365 * 24 * 3600).contains(&self.draft_ttl_secs) {
+            return Err(Error::invalid(
+                "draft_ttl_secs",
+                "must be between 60 seconds and a year",
+            ));
+        }
+        if !(1..=10_000).contains(&self.max_drafts_per_user) {
+            return Err(Error::invalid(
+                "max_drafts_per_user",
+                "must be between 1 and 10000",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A rendered prompt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenderedPrompt {
+    /// The prompt rendered.
+    pub slug: Slug,
+    /// The version that was rendered.
+    pub version: u32,
+    /// The text with every placeholder filled.
+    pub text: String,
+}
+
+/// PromptDB as a library: validation, ranking, versioning and user scoping over a [`Store`].
+///
+/// Cheap to clone; clones share the store.
+#[derive(Clone, Debug)]
+pub struct PromptDb {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    store: Arc<dyn Store>,
+    config: Config,
+    clock: Arc<dyn Clock>,
+}
+
+fn require_read(p: &Principal) -> Result<()> {
+    if p.can_read() {
+        Ok(())
+    } else {
+        Err(Error::forbidden("this credential may not read"))
+    }
+}
+
+fn require_write(p: &Principal) -> Result<()> {
+    if p.can_write() {
+        Ok(())
+    } else {
+        Err(Error::forbidden("this credential is read-only"))
+    }
+}
+
+fn parse_slug(slug: &str) -> Result<Slug> {
+    Slug::parse("slug", slug)
+}
+
+fn prompt_not_found(slug: &str) -> Error {
+    Error::not_found("prompt", slug)
+}
+
+impl PromptDb {
+    /// A service over `store` with the default [`Config`] and the system clock.
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                config: Config::default(),
+                clock: Arc::new(SystemClock),
+            }),
+        }
+    }
+
+    /// A service with the given settings. Call [`PromptDb::sync_ranking`] once after start-up
+    /// when the ranking weights may have changed.
+    pub fn with_config(store: Arc<dyn Store>, config: Config) -> Result<Self> {
+        config.validate()?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                store,
+                config,
+                clock: Arc::new(SystemClock),
+            }),
+        })
+    }
+
+    /// The same service reading time from `clock` (tests use a manual clock).
+    pub fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                store: self.inner.store.clone(),
+                config: self.inner.config.clone(),
+                clock,
+            }),
+        }
+    }
+
+    /// The settings in use.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The storage backend's name (`sqlite`, `postgres`).
+    pub fn backend(&self) -> &'static str {
+        self.inner.store.backend()
+    }
+
+    fn store(&self) -> &dyn Store {
+        &*self.inner.store
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.inner.clock.now()
+    }
+
+    fn weights(&self) -> &RankingWeights {
+        &self.inner.config.ranking
+    }
+
+    /// Checks that the store answers (readiness).
+    pub async fn ping(&self) -> Result<()> {
+        self.store().ping().await
+    }
+
+    /// Recomputes stored ranking scores if they were computed with other weights than the
+    /// configured ones. Returns whether it did. Every server sharing a database must use the same
+    /// weights.
+    #[instrument(skip_all)]
+    pub async fn sync_ranking(&self) -> Result<bool> {
+        let wanted = serde_json::to_string(self.weights()).map_err(Error::backend)?;
+        if self.store().meta(RANKING_META_KEY).await?.as_deref() == Some(wanted.as_str()) {
+            return Ok(false);
+        }
+        let weights = *self.weights();
+        let rows = self.store().rescore_all(&move |f| weights.score(f)).await?;
+        self.store().set_meta(RANKING_META_KEY, &wanted).await?;
+        tracing::info!(rows, "ranking scores recomputed for new weights");
+        Ok(true)
+    }
+
+    // ---- users ----------------------------------------------------------------------------
+
+    /// Creates a user (a system operation: sign-up, first login, local mode).
+    #[instrument(skip_all)]
+    pub async fn create_user(&self, display_name: &str) -> Result<User> {
+        let display_name = display_name.trim();
+        validate::single_line(display_name, MAX_DISPLAY_NAME_CHARS, true)
+            .map_err(|r| Error::invalid("display_name", r))?;
+        let user = User {
+            id: UserId::new(),
+            display_name: display_name.to_owned(),
+            created_at: self.now(),
+        };
+        self.store().insert_user(&user).await?;
+        Ok(user)
+    }
+
+    /// The caller's user record.
+    pub async fn me(&self, principal: &Principal) -> Result<User> {
+        require_read(principal)?;
+        let id = principal.user_id();
+        self.store()
+            .user(id)
+            .await?
+            .ok_or_else(|| Error::not_found("user", id))
+    }
+
+    // ---- prompts --------------------------------------------------------------------------
+
+    /// Saves new prompts: all of them, or — if any is invalid or its slug is taken — none.
+    #[instrument(skip_all, fields(count = prompts.len()))]
+    pub async fn save_prompts(
+        &self,
+        principal: &Principal,
+        prompts: Vec<NewPrompt>,
+    ) -> Result<Vec<Prompt>> {
+        require_write(principal)?;
+        if prompts.is_empty() {
+            return Err(Error::invalid("prompts", "give at least one prompt"));
+        }
+        if prompts.len() > MAX_BATCH {
+            return Err(Error::invalid(
+                "prompts",
+                format!(
+                    "at most {MAX_BATCH} prompts per batch (got {})",
+                    prompts.len()
+                ),
+            ));
+        }
+        let now = self.now();
+        let mut records: Vec<PromptRecord> = Vec::with_capacity(prompts.len());
+        for (i, p) in prompts.into_iter().enumerate() {
+            let at = format!("prompts[{i}]");
+            let slug = match p.slug.as_deref() {
+                Some(s) => Slug::parse("slug", s),
+                None => Slug::derive_from(&p.name).ok_or_else(|| {
+                    Error::invalid(
+                        "slug",
+                        "cannot derive a slug from this name (it has no ASCII letters or digits); give one",
+                    )
+                }),
+            }
+            .map_err(|e| e.within(&at))?;
+            if let Some(j) = records.iter().position(|r| r.prompt.slug == slug) {
+                return Err(Error::conflict(
+                    format!("{at}.slug"),
+                    format!("`{slug}` is used twice in this batch (also prompts[{j}])"),
+                ));
+            }
+            let body = PromptBody::build(&p.name, &p.description, p.content, &p.tags, p.variables)
+                .map_err(|e| e.within(&at))?;
+            let prompt = Prompt {
+                id: crate::PromptId::new(),
+                slug,
+                name: body.name,
+                description: body.description,
+                content: body.content,
+                tags: body.tags,
+                variables: body.variables,
+                pinned: p.pinned,
+                favorite: p.favorite,
+                usage_count: 0,
+                last_used_at: None,
+                created_at: now,
+                updated_at: now,
+                version: 1,
+            };
+            let score = self.weights().score_prompt(&prompt);
+            records.push(PromptRecord { prompt, score });
+        }
+        match self
+            .store()
+            .insert_prompts(principal.user_id(), &records)
+            .await?
+        {
+            Inserted::All => Ok(records.into_iter().map(|r| r.prompt).collect()),
+            Inserted::SlugTaken { index } => Err(Error::conflict(
+                format!("prompts[{index}].slug"),
+                format!(
+                    "you already have a prompt with slug `{}`; update it instead, or pick another slug",
+                    records[index].prompt.slug
+                ),
+            )),
+        }
+    }
+
+    /// A prompt by slug.
+    #[instrument(skip_all)]
+    pub async fn get_prompt(&self, principal: &Principal, slug: &str) -> Result<Prompt> {
+        require_read(principal)?;
+        parse_slug(slug)?;
+        self.store()
+            .prompt(principal.user_id(), slug)
+            .await?
+            .ok_or_else(|| prompt_not_found(slug))
+    }
+
+    /// Prompts in ranked order: pinned first, then by score. Paginated with a stable cursor.
+    #[instrument(skip_all)]
+    pub async fn list_prompts(
+        &self,
+        principal: &Principal,
+        query: ListQuery,
+    ) -> Result<Page<PromptSummary>> {
+        require_read(principal)?;
+        let limit = page::limit(query.limit)?;
+        let filters = query.filters.normalized()?;
+        let after = query
+            .cursor
+            .as_deref()
+            .map(|c| Cursor::decode(c).and_then(Cursor::into_list))
+            .transpose()?;
+        let spec = ListSpec {
+            filters,
+            after,
+            limit: limit + 1,
+        };
+        let mut rows = self
+            .store()
+            .list_prompts(principal.user_id(), &spec)
+            .await?;
+        let next_cursor = if rows.len() > limit as usize {
+            rows.truncate(limit as usize);
+            rows.last().map(|last| {
+                Cursor::List(search::ListPosition {
+                    pinned: last.item.pinned,
+                    score: last.score,
+                    slug: last.item.slug.as_str().to_owned(),
+                })
+                .encode()
+            })
+        } else {
+            None
+        };
+        Ok(Page {
+            items: rows.into_iter().map(|r| r.item).collect(),
+            next_cursor,
+        })
+    }
+
+    /// Searches by words and tags; relevance blended with the ranking score.
+    #[instrument(skip_all)]
+    pub async fn search_prompts(
+        &self,
+        principal: &Principal,
+        query: SearchQuery,
+    ) -> Result<Page<PromptSummary>> {
+        require_read(principal)?;
+        let limit = page::limit(query.limit)? as usize;
+        let (spec, offset) = search::parse(query)?;
+        let cap = self.inner.config.search_candidates;
+        if offset > cap {
+            return Err(Error::invalid("cursor", "past the end of the results"));
+        }
+        let user = principal.user_id();
+        let mut candidates = self.store().search_prompts(user, &spec, cap).await?;
+        ranking::blend(self.weights(), &mut candidates);
+        let end = (offset + limit).min(candidates.len());
+        let page = candidates.get(offset..end).unwrap_or_default();
+        let ids: Vec<_> = page.iter().map(|c| c.id).collect();
+        let mut summaries = self.store().prompt_summaries(user, &ids).await?;
+        // Restore the blended order; a row deleted in between simply drops out.
+        summaries.sort_by_key(|s| ids.iter().position(|id| *id == s.id));
+        let next_cursor = (end < candidates.len()).then(|| Cursor::Search { offset: end }.encode());
+        Ok(Page {
+            items: summaries,
+            next_cursor,
+        })
+    }
+
+    /// Changes some fields of a prompt. A change to the name, description, content, tags or
+    /// variables writes a new immutable version; pinning and favouriting do not. A patch that
+    /// changes nothing writes nothing.
+    ///
+    /// When the content changes and `variables` is not in the patch, declared variables that the
+    /// new content no longer uses are dropped unless they carry a description, a default, or
+    /// are optional.
+    #[instrument(skip_all)]
+    pub async fn update_prompt(
+        &self,
+        principal: &Principal,
+        slug: &str,
+        patch: PromptPatch,
+    ) -> Result<Prompt> {
+        require_write(principal)?;
+        parse_slug(slug)?;
+        if patch.is_empty() {
+            return Err(Error::invalid("patch", "give at least one field to change"));
+        }
+        let now = self.now();
+        let weights = *self.weights();
+        let apply = move |current: Prompt| -> Result<Option<PromptChange>> {
+            let content_changed = patch
+                .content
+                .as_ref()
+                .is_some_and(|c| *c != current.content);
+            let variables = match &patch.variables {
+                Some(v) => v.clone(),
+                None if content_changed => {
+                    let new_content = patch.content.as_deref().unwrap_or_default();
+                    let used = template::placeholders(new_content);
+                    current
+                        .variables
+                        .iter()
+                        .filter(|v| {
+                            used.contains(&v.name.as_str())
+                                || !v.description.is_empty()
+                                || v.default.is_some()
+                                || !v.required
+                        })
+                        .cloned()
+                        .collect::<Vec<Variable>>()
+                }
+                None => current.variables.clone(),
+            };
+            let body = PromptBody::build(
+                patch.name.as_deref().unwrap_or(&current.name),
+                patch.description.as_deref().unwrap_or(&current.description),
+                patch
+                    .content
+                    .clone()
+                    .unwrap_or_else(|| current.content.clone()),
+                patch.tags.as_deref().unwrap_or(&current.tags),
+                variables,
+            )?;
+            let pinned = patch.pinned.unwrap_or(current.pinned);
+            let favorite = patch.favorite.unwrap_or(current.favorite);
+            let new_version = body.name != current.name
+                || body.description != current.description
+                || body.content != current.content
+                || body.tags != current.tags
+                || body.variables != current.variables;
+            if !new_version && pinned == current.pinned && favorite == current.favorite {
+                return Ok(None);
+            }
+            let prompt = Prompt {
+                name: body.name,
+                description: body.description,
+                content: body.content,
+                tags: body.tags,
+                variables: body.variables,
+                pinned,
+                favorite,
+                updated_at: now,
+                version: current.version + u32::from(new_version),
+                ..current
+            };
+            let score = weights.score_prompt(&prompt);
+            Ok(Some(PromptChange {
+                prompt,
+                score,
+                new_version,
+            }))
+        };
+        self.store()
+            .modify_prompt(principal.user_id(), slug, &apply)
+            .await?
+            .ok_or_else(|| prompt_not_found(slug))
+    }
+
+    /// Deletes a prompt and its history.
+    #[instrument(skip_all)]
+    pub async fn delete_prompt(&self, principal: &Principal, slug: &str) -> Result<()> {
+        require_write(principal)?;
+        parse_slug(slug)?;
+        if self
+            .store()
+            .delete_prompt(principal.user_id(), slug)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(prompt_not_found(slug))
+        }
+    }
+
+    /// The caller's tags with counts, most used first.
+    #[instrument(skip_all)]
+    pub async fn list_tags(&self, principal: &Principal) -> Result<Vec<TagCount>> {
+        require_read(principal)?;
+        self.store().tags(principal.user_id()).await
+    }
+
+    /// Records that a prompt was used: raises its use count and recency.
+    #[instrument(skip_all)]
+    pub async fn track_prompt_use(&self, principal: &Principal, slug: &str) -> Result<PromptUsage> {
+        require_write(principal)?;
+        parse_slug(slug)?;
+        let now = self.now();
+        let weights = *self.weights();
+        let apply = move |current: Prompt| -> Result<Option<PromptChange>> {
+            let prompt = Prompt {
+                usage_count: current.usage_count + 1,
+                last_used_at: Some(now),
+                ..current
+            };
+            let score = weights.score_prompt(&prompt);
+            Ok(Some(PromptChange {
+                prompt,
+                score,
+                new_version: false,
+            }))
+        };
+        let prompt = self
+            .store()
+            .modify_prompt(principal.user_id(), slug, &apply)
+            .await?
+            .ok_or_else(|| prompt_not_found(slug))?;
+        Ok(PromptUsage {
+            slug: prompt.slug,
+            usage_count: prompt.usage_count,
+            last_used_at: now,
+        })
+    }
+
+    /// A prompt's versions, newest first.
+    #[instrument(skip_all)]
+    pub async fn prompt_versions(
+        &self,
+        principal: &Principal,
+        slug: &str,
+        limit: Option<u32>,
+        cursor: Option<&str>,
+    ) -> Result<Page<PromptVersion>> {
+        require_read(principal)?;
+        parse_slug(slug)?;
+        let limit = page::limit(limit)?;
+        let before = cursor
+            .map(|c| Cursor::decode(c).and_then(Cursor::into_versions))
+            .transpose()?;
+        let mut versions = self
+            .store()
+            .versions(principal.user_id(), slug, before, limit + 1)
+            .await?
+            .ok_or_else(|| prompt_not_found(slug))?;
+        let next_cursor = if versions.len() > limit as usize {
+            versions.truncate(limit as usize);
+            versions
+                .last()
+                .map(|v| Cursor::Versions { before: v.version }.encode())
+        } else {
+            None
+        };
+        Ok(Page {
+            items: versions,
+            next_cursor,
+        })
+    }
+
+    /// One version of a prompt.
+    #[instrument(skip_all)]
+    pub async fn prompt_version(
+        &self,
+        principal: &Principal,
+        slug: &str,
+        version: u32,
+    ) -> Result<PromptVersion> {
+        require_read(principal)?;
+        parse_slug(slug)?;
+        if version == 0 {
+            return Err(Error::invalid("version", "versions start at 1"));
+        }
+        self.store()
+            .version(principal.user_id(), slug, version)
+            .await?
+            .ok_or_else(|| Error::not_found("version", format!("{slug}@{version}")))
+    }
+
+    /// Renders a prompt's current version with `values` for its variables (strictly: see
+    /// [`template`]).
+    #[instrument(skip_all)]
+    pub async fn render_prompt(
+        &self,
+        principal: &Principal,
+        slug: &str,
+        values: &BTreeMap<String, String>,
+    ) -> Result<RenderedPrompt> {
+        let prompt = self.get_prompt(principal, slug).await?;
+        let text = template::render(&prompt.content, &prompt.variables, values)?;
+        Ok(RenderedPrompt {
+            slug: prompt.slug,
+            version: prompt.version,
+            text,
+        })
+    }
+
+    // ---- drafts ---------------------------------------------------------------------------
+
+    /// Creates or updates a draft; either way it expires 24 hours (the configured TTL) from now.
+    #[instrument(skip_all)]
+    pub async fn save_draft(&self, principal: &Principal, input: SaveDraft) -> Result<Draft> {
+        require_write(principal)?;
+        let prompt_slug = input
+            .prompt_slug
+            .as_deref()
+            .map(|s| Slug::parse("prompt_slug", s))
+            .transpose()?;
+        let fields = input.fields.validated()?;
+        let now = self.now();
+        let draft = Draft {
+            id: input.id.unwrap_or_default(),
+            prompt_slug,
+            fields,
+            created_at: now,
+            updated_at: now,
+            expires_at: now + self.draft_ttl(),
+        };
+        let max = self.inner.config.max_drafts_per_user;
+        match self
+            .store()
+            .save_draft(principal.user_id(), &draft, max, now)
+            .await?
+        {
+            DraftSaved::Saved(d) => Ok(*d),
+            DraftSaved::TooMany => Err(Error::invalid(
+                "drafts",
+                format!("you have {max} drafts already; save or discard some first"),
+            )),
+            DraftSaved::NotOwned => Err(Error::not_found("draft", draft.id)),
+        }
+    }
+
+    fn draft_ttl(&self) -> Duration {
+        Duration::seconds(i64::try_from(self.inner.config.draft_ttl_secs).unwrap_or(i64::MAX))
+    }
+
+    /// A live draft.
+    #[instrument(skip_all)]
+    pub async fn get_draft(&self, principal: &Principal, id: DraftId) -> Result<Draft> {
+        require_read(principal)?;
+        self.store()
+            .draft(principal.user_id(), id, self.now())
+            .await?
+            .ok_or_else(|| Error::not_found("draft", id))
+    }
+
+    /// Live drafts, most recently saved first.
+    #[instrument(skip_all)]
+    pub async fn list_drafts(&self, principal: &Principal) -> Result<Vec<Draft>> {
+        require_read(principal)?;
+        self.store().drafts(principal.user_id(), self.now()).await
+    }
+
+    /// How many live drafts there are and when the next expires.
+    #[instrument(skip_all)]
+    pub async fn draft_summary(&self, principal: &Principal) -> Result<DraftSummary> {
+        require_read(principal)?;
+        self.store()
+            .draft_summary(principal.user_id(), self.now())
+            .await
+    }
+
+    /// Discards a draft.
+    #[instrument(skip_all)]
+    pub async fn delete_draft(&self, principal: &Principal, id: DraftId) -> Result<()> {
+        require_write(principal)?;
+        if self.store().delete_draft(principal.user_id(), id).await? {
+            Ok(())
+        } else {
+            Err(Error::not_found("draft", id))
+        }
+    }
+
+    /// Deletes expired drafts of every user (the background sweeper calls this).
+    #[instrument(skip_all)]
+    pub async fn purge_expired_drafts(&self) -> Result<u64> {
+        self.store().purge_expired_drafts(self.now()).await
+    }
+
+    // ---- preferences ----------------------------------------------------------------------
+
+    /// The caller's preferences.
+    #[instrument(skip_all)]
+    pub async fn preferences(&self, principal: &Principal) -> Result<Preferences> {
+        require_read(principal)?;
+        self.store().preferences(principal.user_id()).await
+    }
+
+    /// Merges `patch` into the caller's preferences; a `null` value removes a key.
+    #[instrument(skip_all)]
+    pub async fn set_preferences(
+        &self,
+        principal: &Principal,
+        patch: Map<String, Value>,
+    ) -> Result<Preferences> {
+        require_write(principal)?;
+        let now = self.now();
+        let apply = move |current: Preferences| current.merged(patch.clone());
+        self.store()
+            .update_preferences(principal.user_id(), &apply, now)
+            .await
+    }
+
+    // ---- privacy --------------------------------------------------------------------------
+
+    /// Everything the caller owns, as one document.
+    #[instrument(skip_all)]
+    pub async fn export_user(&self, principal: &Principal) -> Result<Export> {
+        let user = self.me(principal).await?;
+        let id = principal.user_id();
+        let now = self.now();
+        let prompts = self
+            .store()
+            .export_prompts(id)
+            .await?
+            .into_iter()
+            .map(|(prompt, versions)| ExportedPrompt { prompt, versions })
+            .collect();
+        Ok(Export {
+            format: EXPORT_FORMAT.to_owned(),
+            version: EXPORT_VERSION,
+            exported_at: now,
+            user,
+            prompts,
+            drafts: self.store().drafts(id, now).await?,
+            preferences: self.store().preferences(id).await?,
+        })
+    }
+
+    /// Deletes the caller and everything the caller owns.
+    #[instrument(skip_all)]
+    pub async fn delete_user(&self, principal: &Principal) -> Result<()> {
+        require_write(principal)?;
+        let id = principal.user_id();
+        if self.store().delete_user(id).await? {
+            Ok(())
+        } else {
+            Err(Error::not_found("user", id))
+        }
+    }
+}

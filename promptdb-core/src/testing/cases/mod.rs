@@ -1,0 +1,26 @@
+//! One public async function per behaviour; [`crate::conformance_suite!`] runs each on a fresh store.
+
+mod concurrency;
+mod drafts;
+mod isolation;
+mod limits;
+mod privacy;
+mod prompts;
+mod ranking;
+mod search;
+
+pub use concurrency::*;
+pub use drafts::*;
+pub use isolation::*;
+pub use limits::*;
+pub use privacy::*;
+pub use prompts::*;
+pub use ranking::*;
+pub use search::*;
+
+use crate::{Page, PromptSummary};
+
+/// The slugs on a page, in order.
+fn slugs(page: &Page<PromptSummary>) -> Vec<String> {
+    page.items.iter().map(|p| p.slug.to_string()).collect()
+}

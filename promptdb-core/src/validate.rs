@@ -1,0 +1,234 @@
+//! Limits and shape rules for every input. Each check returns the reason in words; callers attach
+//! the field path, so every rejection says which field and why.
+
+/// Longest slug, in bytes (slugs are ASCII).
+pub const MAX_SLUG_LEN: usize = 64;
+/// Longest prompt name, in characters.
+pub const MAX_NAME_CHARS: usize = 200;
+/// Longest prompt description, in characters.
+pub const MAX_DESCRIPTION_CHARS: usize = 2_000;
+/// Largest prompt content, in bytes of UTF-8.
+pub const MAX_CONTENT_BYTES: usize = 128 * 1024;
+/// Most tags on one prompt.
+pub const MAX_TAGS: usize = 20;
+/// Longest tag, in characters.
+pub const MAX_TAG_CHARS: usize = 40;
+/// Most declared variables on one prompt.
+pub const MAX_VARIABLES: usize = 32;
+/// Longest variable name, in bytes (names are ASCII).
+pub const MAX_VARIABLE_NAME_LEN: usize = 64;
+/// Longest variable description, in characters.
+pub const MAX_VARIABLE_DESCRIPTION_CHARS: usize = 500;
+/// Longest variable default value, in characters.
+pub const MAX_VARIABLE_DEFAULT_CHARS: usize = 10_000;
+/// Largest value passed for one variable when rendering, in bytes.
+pub const MAX_VARIABLE_VALUE_BYTES: usize = 128 * 1024;
+/// Largest rendered prompt, in bytes.
+pub const MAX_RENDERED_BYTES: usize = 1024 * 1024;
+/// Most prompts saved in one batch.
+pub const MAX_BATCH: usize = 100;
+/// Longest search query, in characters.
+pub const MAX_QUERY_CHARS: usize = 500;
+/// Most words in one search query.
+pub const MAX_QUERY_TERMS: usize = 16;
+/// Most tag filters in one query.
+pub const MAX_TAG_FILTERS: usize = 8;
+/// Largest page.
+pub const MAX_PAGE_LIMIT: u32 = 100;
+/// Page size when none is asked for.
+pub const DEFAULT_PAGE_LIMIT: u32 = 20;
+/// Longest pagination cursor, in bytes.
+pub const MAX_CURSOR_LEN: usize = 512;
+/// Most live drafts one user may keep.
+pub const MAX_DRAFTS_PER_USER: usize = 100;
+/// Most preference keys.
+pub const MAX_PREFERENCE_KEYS: usize = 64;
+/// Longest preference key, in bytes (keys are ASCII).
+pub const MAX_PREFERENCE_KEY_LEN: usize = 64;
+/// Largest preferences document, in bytes of JSON.
+pub const MAX_PREFERENCES_BYTES: usize = 16 * 1024;
+/// Longest user display name, in characters.
+pub const MAX_DISPLAY_NAME_CHARS: usize = 200;
+
+pub(crate) type Reason = String;
+
+/// Slug rule: `^[a-z0-9]+(-[a-z0-9]+)*$`, at most [`MAX_SLUG_LEN`] bytes.
+pub fn slug(s: &str) -> Result<(), Reason> {
+    if s.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if s.len() > MAX_SLUG_LEN {
+        return Err(format!(
+            "must be at most {MAX_SLUG_LEN} characters (got {})",
+            s.len()
+        ));
+    }
+    let bytes = s.as_bytes();
+    let shape_ok = bytes
+        .iter()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+        && bytes[0] != b'-'
+        && bytes[bytes.len() - 1] != b'-'
+        && !s.contains("--");
+    if !shape_ok {
+        return Err(format!(
+            "`{}` is not a valid slug: use lower-case letters, digits and single hyphens between them (like `code-review`)",
+            truncate_for_message(s)
+        ));
+    }
+    Ok(())
+}
+
+/// A one-line text such as a name: trimmed by the caller, non-empty, no control characters.
+pub(crate) fn single_line(s: &str, max_chars: usize, allow_empty: bool) -> Result<(), Reason> {
+    if s.is_empty() && !allow_empty {
+        return Err("must not be empty".into());
+    }
+    check_chars(s, max_chars)?;
+    if let Some(c) = s.chars().find(|c| c.is_control()) {
+        return Err(format!(
+            "must be a single line without control characters (found U+{:04X})",
+            c as u32
+        ));
+    }
+    Ok(())
+}
+
+/// Multi-line text: newlines and tabs are fine, other control characters are not.
+pub(crate) fn multi_line(s: &str, max_chars: usize) -> Result<(), Reason> {
+    check_chars(s, max_chars)?;
+    no_stray_controls(s)
+}
+
+/// Prompt content: non-empty, bounded in bytes, newlines and tabs allowed.
+pub(crate) fn content(s: &str) -> Result<(), Reason> {
+    if s.trim().is_empty() {
+        return Err("must not be empty".into());
+    }
+    if s.len() > MAX_CONTENT_BYTES {
+        return Err(format!(
+            "must be at most {MAX_CONTENT_BYTES} bytes (got {} bytes)",
+            s.len()
+        ));
+    }
+    no_stray_controls(s)
+}
+
+/// Normalises a tag (trim, lower-case) and checks it: letters and digits in any script, plus
+/// `-` and `_` after the first character.
+pub(crate) fn tag(raw: &str) -> Result<String, Reason> {
+    let t = raw.trim().to_lowercase();
+    if t.is_empty() {
+        return Err("must not be empty".into());
+    }
+    check_chars(&t, MAX_TAG_CHARS)?;
+    let mut chars = t.chars();
+    let first_ok = chars.next().is_some_and(char::is_alphanumeric);
+    if !first_ok || !chars.all(|c| c.is_alphanumeric() || c == '-' || c == '_') {
+        return Err(format!(
+            "`{}` is not a valid tag: use letters and digits, with `-` or `_` inside",
+            truncate_for_message(&t)
+        ));
+    }
+    Ok(t)
+}
+
+/// Variable names: `^[A-Za-z_][A-Za-z0-9_]*$`, at most [`MAX_VARIABLE_NAME_LEN`] bytes.
+pub fn variable_name(s: &str) -> Result<(), Reason> {
+    if s.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if s.len() > MAX_VARIABLE_NAME_LEN {
+        return Err(format!(
+            "must be at most {MAX_VARIABLE_NAME_LEN} characters"
+        ));
+    }
+    if !is_variable_name(s) {
+        return Err(format!(
+            "`{}` is not a valid variable name: use letters, digits and `_`, not starting with a digit",
+            truncate_for_message(s)
+        ));
+    }
+    Ok(())
+}
+
+pub(crate) fn is_variable_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.len() <= MAX_VARIABLE_NAME_LEN
+        && (b[0].is_ascii_alphabetic() || b[0] == b'_')
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+}
+
+fn check_chars(s: &str, max_chars: usize) -> Result<(), Reason> {
+    // Byte length bounds the char count from above, so most strings skip the count.
+    if s.len() > max_chars {
+        let n = s.chars().count();
+        if n > max_chars {
+            return Err(format!("must be at most {max_chars} characters (got {n})"));
+        }
+    }
+    Ok(())
+}
+
+fn no_stray_controls(s: &str) -> Result<(), Reason> {
+    match s
+        .chars()
+        .find(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        Some(c) => Err(format!(
+            "must not contain control characters (found U+{:04X})",
+            c as u32
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Shortens user input quoted back in an error message.
+pub(crate) fn truncate_for_message(s: &str) -> String {
+    const MAX: usize = 40;
+    match s.char_indices().nth(MAX) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_normalise_and_reject() {
+        assert_eq!(tag("  Rust ").unwrap(), "rust");
+        assert_eq!(tag("日本語").unwrap(), "日本語");
+        assert_eq!(tag("code-review_2").unwrap(), "code-review_2");
+        assert!(tag("-x").is_err());
+        assert!(tag("a b").is_err());
+        assert!(tag("").is_err());
+        assert!(tag(&"x".repeat(MAX_TAG_CHARS + 1)).is_err());
+    }
+
+    #[test]
+    fn text_rules() {
+        assert!(single_line("hello", 10, false).is_ok());
+        assert!(single_line("", 10, false).is_err());
+        assert!(single_line("a\nb", 10, false).is_err());
+        assert!(single_line(&"é".repeat(10), 10, false).is_ok());
+        assert!(single_line(&"é".repeat(11), 10, false).is_err());
+        assert!(multi_line("a\nb\tc", 10).is_ok());
+        assert!(multi_line("a\u{0}b", 10).is_err());
+        assert!(content("   ").is_err());
+        assert!(content(&"x".repeat(MAX_CONTENT_BYTES)).is_ok());
+        assert!(content(&"x".repeat(MAX_CONTENT_BYTES + 1)).is_err());
+    }
+
+    #[test]
+    fn variable_names() {
+        for ok in ["a", "_x", "topic_2", "Language"] {
+            assert!(variable_name(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "2x", "a-b", "a b", "é"] {
+            assert!(variable_name(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,564 @@
+//! Prompts, versions, tags and search.
+
+use async_trait::async_trait;
+use promptdb_core::{
+    Error, Prompt, PromptId, PromptSummary, PromptVersion, TagCount, UserId,
+    ranking::{RankFeatures, SearchCandidate},
+    search::{self, Filters, ListSpec, SearchSpec},
+    store::{Inserted, PromptMutator, PromptRecord, PromptStore, Ranked, Scorer},
+};
+use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite, SqliteConnection};
+use tracing::instrument;
+use uuid::Uuid;
+
+use crate::{
+    SqliteStore, map_err, map_owned_write,
+    rows::{self, PROMPT_COLUMNS, micros, to_json},
+};
+
+/// The FTS token that marks a user's rows.
+fn owner_token(user: UserId) -> String {
+    format!("u{}", user.as_uuid().simple())
+}
+
+/// bm25 column weights: owner (never matched), slug, name, tags, description, content.
+const BM25: &str = "bm25(prompts_fts, 0.0, 10.0, 10.0, 6.0, 3.0, 1.0)";
+
+async fn index_prompt(
+    conn: &mut SqliteConnection,
+    pk: i64,
+    user: UserId,
+    p: &Prompt,
+) -> Result<(), Error> {
+    sqlx::query(
+        "INSERT INTO prompts_fts (rowid, owner, slug, name, tags, description, content) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(pk)
+    .bind(owner_token(user))
+    .bind(search::index_text(p.slug.as_str()))
+    .bind(search::index_text(&p.name))
+    .bind(search::index_text(&p.tags.join(" ")))
+    .bind(search::index_text(&p.description))
+    .bind(search::index_text(&p.content))
+    .execute(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
+async fn insert_tags(
+    conn: &mut SqliteConnection,
+    pk: i64,
+    user: UserId,
+    tags: &[String],
+) -> Result<(), Error> {
+    for tag in tags {
+        sqlx::query("INSERT INTO prompt_tags (user_id, tag, prompt_pk) VALUES (?, ?, ?)")
+            .bind(user.as_uuid())
+            .bind(tag)
+            .bind(pk)
+            .execute(&mut *conn)
+            .await
+            .map_err(map_err)?;
+    }
+    Ok(())
+}
+
+async fn insert_version(conn: &mut SqliteConnection, pk: i64, p: &Prompt) -> Result<(), Error> {
+    sqlx::query(
+        "INSERT INTO prompt_versions (prompt_pk, version, name, description, content, tags, variables, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(pk)
+    .bind(i64::from(p.version))
+    .bind(&p.name)
+    .bind(&p.description)
+    .bind(&p.content)
+    .bind(to_json(&p.tags)?)
+    .bind(to_json(&p.variables)?)
+    .bind(micros(p.updated_at))
+    .execute(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
+fn push_filters(qb: &mut QueryBuilder<Sqlite>, filters: &Filters) {
+    if let Some(pinned) = filters.pinned {
+        qb.push(" AND p.pinned = ").push_bind(pinned);
+    }
+    if let Some(favorite) = filters.favorite {
+        qb.push(" AND p.favorite = ").push_bind(favorite);
+    }
+    for tag in &filters.tags {
+        qb.push(
+            " AND EXISTS (SELECT 1 FROM prompt_tags t WHERE t.user_id = p.user_id AND t.tag = ",
+        )
+        .push_bind(tag.clone())
+        .push(" AND t.prompt_pk = p.pk)");
+    }
+}
+
+/// `owner:"u…" AND {slug name tags description content}: ("t1"* AND "t2"*)`. Terms are folded
+/// by core to letters and digits, so quoting them is enough to keep FTS5 syntax out.
+fn match_expression(user: UserId, terms: &[String]) -> String {
+    let mut q = format!(
+        "owner:\"{}\" AND {{slug name tags description content}}: (",
+        owner_token(user)
+    );
+    for (i, term) in terms.iter().enumerate() {
+        if i > 0 {
+            q.push_str(" AND ");
+        }
+        q.push('"');
+        q.push_str(&term.replace('"', ""));
+        q.push_str("\"*");
+    }
+    q.push(')');
+    q
+}
+
+#[async_trait]
+impl PromptStore for SqliteStore {
+    #[instrument(skip_all, fields(count = prompts.len()))]
+    async fn insert_prompts(
+        &self,
+        user: UserId,
+        prompts: &[PromptRecord],
+    ) -> Result<Inserted, Error> {
+        let mut tx = self
+            .writer
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(map_err)?;
+        let mut taken = QueryBuilder::<Sqlite>::new("SELECT slug FROM prompts WHERE user_id = ");
+        taken.push_bind(user.as_uuid()).push(" AND slug IN (");
+        let mut list = taken.separated(", ");
+        for r in prompts {
+            list.push_bind(r.prompt.slug.as_str().to_owned());
+        }
+        taken.push(")");
+        let taken: Vec<String> = taken
+            .build_query_scalar()
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        if let Some(index) = prompts
+            .iter()
+            .position(|r| taken.iter().any(|t| t == r.prompt.slug.as_str()))
+        {
+            return Ok(Inserted::SlugTaken { index });
+        }
+        for PromptRecord { prompt: p, score } in prompts {
+            let pk: i64 = sqlx::query_scalar(
+                "INSERT INTO prompts (id, user_id, slug, name, description, content, tags, variables, pinned, favorite, \
+                 usage_count, last_used_at, created_at, updated_at, version, score) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING pk",
+            )
+            .bind(p.id.as_uuid())
+            .bind(user.as_uuid())
+            .bind(p.slug.as_str())
+            .bind(&p.name)
+            .bind(&p.description)
+            .bind(&p.content)
+            .bind(to_json(&p.tags)?)
+            .bind(to_json(&p.variables)?)
+            .bind(p.pinned)
+            .bind(p.favorite)
+            .bind(i64::try_from(p.usage_count).map_err(Error::backend)?)
+            .bind(p.last_used_at.map(micros))
+            .bind(micros(p.created_at))
+            .bind(micros(p.updated_at))
+            .bind(i64::from(p.version))
+            .bind(score)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| match &e {
+                sqlx::Error::Database(db) if db.is_unique_violation() => Error::conflict(
+                    "slug",
+                    format!("a prompt with slug `{}` was saved at the same time", p.slug),
+                ),
+                _ => map_owned_write(user)(e),
+            })?;
+            insert_version(&mut tx, pk, p).await?;
+            insert_tags(&mut tx, pk, user, &p.tags).await?;
+            index_prompt(&mut tx, pk, user, p).await?;
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(Inserted::All)
+    }
+
+    #[instrument(skip_all)]
+    async fn prompt(&self, user: UserId, slug: &str) -> Result<Option<Prompt>, Error> {
+        let row = sqlx::query(
+            "SELECT id, slug, name, description, content, tags, variables, pinned, favorite, usage_count, \
+             last_used_at, created_at, updated_at, version FROM prompts WHERE user_id = ? AND slug = ?",
+        )
+        .bind(user.as_uuid())
+        .bind(slug)
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(map_err)?;
+        row.as_ref().map(rows::prompt).transpose()
+    }
+
+    #[instrument(skip_all)]
+    async fn modify_prompt(
+        &self,
+        user: UserId,
+        slug: &str,
+        change: &PromptMutator<'_>,
+    ) -> Result<Option<Prompt>, Error> {
+        let mut tx = self
+            .writer
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(map_err)?;
+        let row = sqlx::query(
+            "SELECT pk, id, slug, name, description, content, tags, variables, pinned, favorite, usage_count, \
+             last_used_at, created_at, updated_at, version FROM prompts WHERE user_id = ? AND slug = ?",
+        )
+        .bind(user.as_uuid())
+        .bind(slug)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        let Some(row) = row else { return Ok(None) };
+        let pk: i64 = row.try_get("pk").map_err(Error::backend)?;
+        let current = rows::prompt(&row)?;
+        let Some(next) = change(current.clone())? else {
+            return Ok(Some(current));
+        };
+        let p = &next.prompt;
+        sqlx::query(
+            "UPDATE prompts SET name = ?, description = ?, content = ?, tags = ?, variables = ?, pinned = ?, \
+             favorite = ?, usage_count = ?, last_used_at = ?, updated_at = ?, version = ?, score = ? WHERE pk = ?",
+        )
+        .bind(&p.name)
+        .bind(&p.description)
+        .bind(&p.content)
+        .bind(to_json(&p.tags)?)
+        .bind(to_json(&p.variables)?)
+        .bind(p.pinned)
+        .bind(p.favorite)
+        .bind(i64::try_from(p.usage_count).map_err(Error::backend)?)
+        .bind(p.last_used_at.map(micros))
+        .bind(micros(p.updated_at))
+        .bind(i64::from(p.version))
+        .bind(next.score)
+        .bind(pk)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        if next.new_version {
+            insert_version(&mut tx, pk, p).await?;
+        }
+        if p.tags != current.tags {
+            sqlx::query("DELETE FROM prompt_tags WHERE prompt_pk = ?")
+                .bind(pk)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            insert_tags(&mut tx, pk, user, &p.tags).await?;
+        }
+        let text_changed = p.name != current.name
+            || p.description != current.description
+            || p.content != current.content
+            || p.tags != current.tags;
+        if text_changed {
+            sqlx::query("DELETE FROM prompts_fts WHERE rowid = ?")
+                .bind(pk)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            index_prompt(&mut tx, pk, user, p).await?;
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(Some(next.prompt))
+    }
+
+    #[instrument(skip_all)]
+    async fn delete_prompt(&self, user: UserId, slug: &str) -> Result<bool, Error> {
+        let mut tx = self
+            .writer
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(map_err)?;
+        let pk: Option<i64> =
+            sqlx::query_scalar("SELECT pk FROM prompts WHERE user_id = ? AND slug = ?")
+                .bind(user.as_uuid())
+                .bind(slug)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        let Some(pk) = pk else { return Ok(false) };
+        sqlx::query("DELETE FROM prompts_fts WHERE rowid = ?")
+            .bind(pk)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        sqlx::query("DELETE FROM prompts WHERE pk = ?")
+            .bind(pk)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(true)
+    }
+
+    #[instrument(skip_all)]
+    async fn list_prompts(
+        &self,
+        user: UserId,
+        spec: &ListSpec,
+    ) -> Result<Vec<Ranked<PromptSummary>>, Error> {
+        let mut qb = QueryBuilder::<Sqlite>::new(
+            "SELECT p.id, p.slug, p.name, p.description, p.tags, p.pinned, p.favorite, p.usage_count, \
+             p.last_used_at, p.created_at, p.updated_at, p.version, p.score FROM prompts p WHERE p.user_id = ",
+        );
+        qb.push_bind(user.as_uuid());
+        push_filters(&mut qb, &spec.filters);
+        if let Some(after) = &spec.after {
+            qb.push(" AND (p.pinned < ")
+                .push_bind(after.pinned)
+                .push(" OR (p.pinned = ")
+                .push_bind(after.pinned)
+                .push(" AND (p.score < ")
+                .push_bind(after.score)
+                .push(" OR (p.score = ")
+                .push_bind(after.score)
+                .push(" AND p.slug > ")
+                .push_bind(after.slug.clone())
+                .push(")))) ");
+        }
+        qb.push(" ORDER BY p.pinned DESC, p.score DESC, p.slug ASC LIMIT ")
+            .push_bind(i64::from(spec.limit));
+        let rows = qb.build().fetch_all(&self.reader).await.map_err(map_err)?;
+        rows.iter()
+            .map(|row| {
+                Ok(Ranked {
+                    item: rows::summary(row)?,
+                    score: row.try_get("score").map_err(Error::backend)?,
+                })
+            })
+            .collect()
+    }
+
+    #[instrument(skip_all, fields(terms = spec.terms.len()))]
+    async fn search_prompts(
+        &self,
+        user: UserId,
+        spec: &SearchSpec,
+        cap: usize,
+    ) -> Result<Vec<SearchCandidate>, Error> {
+        let cap = i64::try_from(cap).unwrap_or(i64::MAX);
+        let mut qb;
+        if spec.terms.is_empty() {
+            qb = QueryBuilder::<Sqlite>::new(
+                "SELECT p.id, p.slug, p.score, 1.0 AS relevance FROM prompts p WHERE p.user_id = ",
+            );
+            qb.push_bind(user.as_uuid());
+            push_filters(&mut qb, &spec.filters);
+            qb.push(" ORDER BY p.score DESC, p.slug ASC LIMIT ")
+                .push_bind(cap);
+        } else {
+            qb = QueryBuilder::<Sqlite>::new(format!(
+                "SELECT p.id, p.slug, p.score, -{BM25} AS relevance FROM prompts_fts \
+                 JOIN prompts p ON p.pk = prompts_fts.rowid WHERE prompts_fts MATCH "
+            ));
+            qb.push_bind(match_expression(user, &spec.terms))
+                .push(" AND p.user_id = ")
+                .push_bind(user.as_uuid());
+            push_filters(&mut qb, &spec.filters);
+            qb.push(" ORDER BY relevance DESC, p.slug ASC LIMIT ")
+                .push_bind(cap);
+        }
+        let rows = qb.build().fetch_all(&self.reader).await.map_err(map_err)?;
+        rows.iter()
+            .map(|row| {
+                Ok(SearchCandidate {
+                    id: PromptId::from_uuid(row.try_get::<Uuid, _>("id").map_err(Error::backend)?),
+                    slug: row.try_get("slug").map_err(Error::backend)?,
+                    relevance: row.try_get("relevance").map_err(Error::backend)?,
+                    score: row.try_get("score").map_err(Error::backend)?,
+                })
+            })
+            .collect()
+    }
+
+    #[instrument(skip_all, fields(count = ids.len()))]
+    async fn prompt_summaries(
+        &self,
+        user: UserId,
+        ids: &[PromptId],
+    ) -> Result<Vec<PromptSummary>, Error> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut qb = QueryBuilder::<Sqlite>::new(
+            "SELECT id, slug, name, description, tags, pinned, favorite, usage_count, last_used_at, created_at, \
+             updated_at, version FROM prompts WHERE user_id = ",
+        );
+        qb.push_bind(user.as_uuid()).push(" AND id IN (");
+        let mut list = qb.separated(", ");
+        for id in ids {
+            list.push_bind(*id.as_uuid());
+        }
+        qb.push(")");
+        let rows = qb.build().fetch_all(&self.reader).await.map_err(map_err)?;
+        rows.iter().map(rows::summary).collect()
+    }
+
+    #[instrument(skip_all)]
+    async fn tags(&self, user: UserId) -> Result<Vec<TagCount>, Error> {
+        let rows = sqlx::query(
+            "SELECT tag, COUNT(*) AS n FROM prompt_tags WHERE user_id = ? GROUP BY tag ORDER BY n DESC, tag ASC",
+        )
+        .bind(user.as_uuid())
+        .fetch_all(&self.reader)
+        .await
+        .map_err(map_err)?;
+        rows.iter()
+            .map(|row| {
+                Ok(TagCount {
+                    tag: row.try_get("tag").map_err(Error::backend)?,
+                    count: u64::try_from(row.try_get::<i64, _>("n").map_err(Error::backend)?)
+                        .map_err(Error::backend)?,
+                })
+            })
+            .collect()
+    }
+
+    #[instrument(skip_all)]
+    async fn versions(
+        &self,
+        user: UserId,
+        slug: &str,
+        before: Option<u32>,
+        limit: u32,
+    ) -> Result<Option<Vec<PromptVersion>>, Error> {
+        let mut conn = self.reader.acquire().await.map_err(map_err)?;
+        let prompt: Option<(i64, Uuid)> =
+            sqlx::query_as("SELECT pk, id FROM prompts WHERE user_id = ? AND slug = ?")
+                .bind(user.as_uuid())
+                .bind(slug)
+                .fetch_optional(&mut *conn)
+                .await
+                .map_err(map_err)?;
+        let Some((pk, id)) = prompt else {
+            return Ok(None);
+        };
+        let rows = sqlx::query(
+            "SELECT version, name, description, content, tags, variables, created_at FROM prompt_versions \
+             WHERE prompt_pk = ? AND version < ? ORDER BY version DESC LIMIT ?",
+        )
+        .bind(pk)
+        .bind(before.map_or(i64::MAX, i64::from))
+        .bind(i64::from(limit))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(map_err)?;
+        let id = PromptId::from_uuid(id);
+        rows.iter()
+            .map(|r| rows::version(r, id))
+            .collect::<Result<_, _>>()
+            .map(Some)
+    }
+
+    #[instrument(skip_all)]
+    async fn version(
+        &self,
+        user: UserId,
+        slug: &str,
+        version: u32,
+    ) -> Result<Option<PromptVersion>, Error> {
+        let row = sqlx::query(
+            "SELECT p.id, v.version, v.name, v.description, v.content, v.tags, v.variables, v.created_at \
+             FROM prompts p JOIN prompt_versions v ON v.prompt_pk = p.pk \
+             WHERE p.user_id = ? AND p.slug = ? AND v.version = ?",
+        )
+        .bind(user.as_uuid())
+        .bind(slug)
+        .bind(i64::from(version))
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(map_err)?;
+        row.map(|r| {
+            let id = PromptId::from_uuid(r.try_get::<Uuid, _>("id").map_err(Error::backend)?);
+            rows::version(&r, id)
+        })
+        .transpose()
+    }
+
+    #[instrument(skip_all)]
+    async fn export_prompts(
+        &self,
+        user: UserId,
+    ) -> Result<Vec<(Prompt, Vec<PromptVersion>)>, Error> {
+        // One read transaction: a consistent snapshot of prompts and versions.
+        let mut tx = self.reader.begin().await.map_err(map_err)?;
+        let prompt_rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT pk, {PROMPT_COLUMNS} FROM prompts WHERE user_id = ? ORDER BY slug"
+        )))
+        .bind(user.as_uuid())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        let version_rows = sqlx::query(
+            "SELECT v.prompt_pk, v.version, v.name, v.description, v.content, v.tags, v.variables, v.created_at \
+             FROM prompt_versions v JOIN prompts p ON p.pk = v.prompt_pk WHERE p.user_id = ? \
+             ORDER BY v.prompt_pk, v.version",
+        )
+        .bind(user.as_uuid())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        let mut out = Vec::with_capacity(prompt_rows.len());
+        for row in &prompt_rows {
+            let pk: i64 = row.try_get("pk").map_err(Error::backend)?;
+            let prompt = rows::prompt(row)?;
+            let versions = version_rows
+                .iter()
+                .filter(|v| v.try_get::<i64, _>("prompt_pk").is_ok_and(|p| p == pk))
+                .map(|v| rows::version(v, prompt.id))
+                .collect::<Result<Vec<_>, _>>()?;
+            out.push((prompt, versions));
+        }
+        Ok(out)
+    }
+
+    #[instrument(skip_all)]
+    async fn rescore_all(&self, scorer: &Scorer<'_>) -> Result<u64, Error> {
+        let mut tx = self
+            .writer
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(map_err)?;
+        let rows = sqlx::query(
+            "SELECT pk, usage_count, favorite, last_used_at, created_at, updated_at FROM prompts",
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        for row in &rows {
+            let get_i64 = |c: &str| row.try_get::<i64, _>(c).map_err(Error::backend);
+            let last_used: Option<i64> = row.try_get("last_used_at").map_err(Error::backend)?;
+            let features = RankFeatures::new(
+                u64::try_from(get_i64("usage_count")?).unwrap_or_default(),
+                row.try_get("favorite").map_err(Error::backend)?,
+                rows::time(get_i64("created_at")?)?,
+                rows::time(get_i64("updated_at")?)?,
+                last_used.map(rows::time).transpose()?,
+            );
+            sqlx::query("UPDATE prompts SET score = ? WHERE pk = ?")
+                .bind(scorer(&features))
+                .bind(get_i64("pk")?)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(rows.len() as u64)
+    }
+}
