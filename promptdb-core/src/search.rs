@@ -1,7 +1,8 @@
 //! The search query model and the text normalisation every backend indexes with.
 //!
 //! A query is words and tag filters: `review rust #cli tag:work`. Words match whole words or word
-//! prefixes in the slug, name, tags, description and content; every word must match. `#tag` and
+//! prefixes in the slug, name, tags, description and content; every word must match. A
+//! one-character word matches only that whole word (as a prefix it would match nearly everything). `#tag` and
 //! `tag:name` filter by exact tag. Text is compared after folding: lower case, accents removed,
 //! anything that is not a letter or digit treated as a space. Backends index text through
 //! [`index_text`] and receive already-folded terms, so the same query means the same thing on
@@ -133,17 +134,36 @@ pub struct ListPosition {
     pub slug: String,
 }
 
-/// What a backend's search receives: folded terms and validated filters.
+/// What a backend's search receives: folded terms, validated filters and the work bounds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchSpec {
-    /// Folded words; each must match a word or word prefix. Never empty.
-    pub terms: Vec<String>,
+    /// Folded words, each matching a whole word or a word prefix. Empty for a tags-only search,
+    /// which returns the filtered prompts in ranking order.
+    pub terms: Vec<SearchTerm>,
     /// Validated filters, tags from the query text included.
     pub filters: Filters,
+    /// Return at most this many candidates, most relevant first.
+    pub candidates: usize,
+    /// Rank at most this many matches, the most recently created ones; bounds the cost of broad
+    /// queries.
+    pub scan_limit: usize,
+}
+
+/// One folded search word.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchTerm {
+    /// Lower-case letters and digits only.
+    pub word: String,
+    /// Whether words that merely start with `word` match too.
+    pub prefix: bool,
 }
 
 /// Splits a search request into terms and filters and decodes its cursor.
-pub(crate) fn parse(query: SearchQuery) -> Result<(SearchSpec, usize)> {
+pub(crate) fn parse(
+    query: SearchQuery,
+    candidates: usize,
+    scan_limit: usize,
+) -> Result<(SearchSpec, usize)> {
     let chars = query.q.chars().count();
     if chars > MAX_QUERY_CHARS {
         return Err(Error::invalid(
@@ -152,7 +172,7 @@ pub(crate) fn parse(query: SearchQuery) -> Result<(SearchSpec, usize)> {
         ));
     }
     let mut filters = query.filters;
-    let mut terms: Vec<String> = Vec::new();
+    let mut terms: Vec<SearchTerm> = Vec::new();
     for token in query.q.split_whitespace() {
         let tag = token
             .strip_prefix('#')
@@ -165,8 +185,11 @@ pub(crate) fn parse(query: SearchQuery) -> Result<(SearchSpec, usize)> {
             continue;
         }
         for term in index_text(token).split(' ').filter(|t| !t.is_empty()) {
-            if !terms.iter().any(|t| t == term) {
-                terms.push(term.to_owned());
+            if !terms.iter().any(|t| t.word == term) {
+                terms.push(SearchTerm {
+                    word: term.to_owned(),
+                    prefix: term.chars().nth(1).is_some(),
+                });
             }
         }
     }
@@ -190,7 +213,15 @@ pub(crate) fn parse(query: SearchQuery) -> Result<(SearchSpec, usize)> {
         Some(c) => Cursor::decode(c)?.into_search()?,
         None => 0,
     };
-    Ok((SearchSpec { terms, filters }, offset))
+    Ok((
+        SearchSpec {
+            terms,
+            filters,
+            candidates,
+            scan_limit,
+        },
+        offset,
+    ))
 }
 
 #[cfg(test)]
@@ -207,16 +238,33 @@ mod tests {
 
     #[test]
     fn parses_terms_and_tags() {
-        let (spec, offset) = parse(SearchQuery {
-            q: "Code-Review #Rust tag:cli café code".into(),
-            filters: Filters {
-                tags: vec!["Work".into()],
-                ..Filters::default()
+        let (spec, offset) = parse(
+            SearchQuery {
+                q: "Code-Review #Rust tag:cli café code X".into(),
+                filters: Filters {
+                    tags: vec!["Work".into()],
+                    ..Filters::default()
+                },
+                ..SearchQuery::default()
             },
-            ..SearchQuery::default()
-        })
+            10,
+            10,
+        )
         .unwrap();
-        assert_eq!(spec.terms, vec!["code", "review", "cafe"]);
+        let words: Vec<_> = spec
+            .terms
+            .iter()
+            .map(|t| (t.word.as_str(), t.prefix))
+            .collect();
+        assert_eq!(
+            words,
+            vec![
+                ("code", true),
+                ("review", true),
+                ("cafe", true),
+                ("x", false)
+            ]
+        );
         assert_eq!(spec.filters.tags, vec!["work", "rust", "cli"]);
         assert_eq!(offset, 0);
     }
@@ -224,25 +272,31 @@ mod tests {
     #[test]
     fn rejects_empty_long_and_bad_tags() {
         assert_eq!(
-            parse(SearchQuery::new("  !!! ")).unwrap_err().field(),
+            parse(SearchQuery::new("  !!! "), 10, 10)
+                .unwrap_err()
+                .field(),
             Some("q")
         );
         assert_eq!(
-            parse(SearchQuery::new("x".repeat(501)))
+            parse(SearchQuery::new("x".repeat(501), 10, 10))
                 .unwrap_err()
                 .field(),
             Some("q")
         );
         let many: Vec<String> = (0..17).map(|i| format!("w{i}")).collect();
         assert_eq!(
-            parse(SearchQuery::new(many.join(" "))).unwrap_err().field(),
+            parse(SearchQuery::new(many.join(" "), 10, 10))
+                .unwrap_err()
+                .field(),
             Some("q")
         );
         assert_eq!(
-            parse(SearchQuery::new("#-bad")).unwrap_err().field(),
+            parse(SearchQuery::new("#-bad"), 10, 10)
+                .unwrap_err()
+                .field(),
             Some("q")
         );
         // Tag-only searches are fine.
-        assert!(parse(SearchQuery::new("#rust")).is_ok());
+        assert!(parse(SearchQuery::new("#rust"), 10, 10).is_ok());
     }
 }

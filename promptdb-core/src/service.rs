@@ -29,8 +29,11 @@ const RANKING_META_KEY: &str = "ranking_weights";
 pub struct Config {
     /// Ranking weights.
     pub ranking: RankingWeights,
-    /// How many of the most relevant matches a search considers; bounds the cost of broad queries.
+    /// How many of the most relevant matches a search returns across all its pages.
     pub search_candidates: usize,
+    /// How many matches a search ranks at most (the most recently created ones); bounds the cost
+    /// of broad queries.
+    pub search_scan_limit: usize,
     /// How long a draft lives after its last save, in seconds.
     pub draft_ttl_secs: u64,
     /// Most live drafts per user.
@@ -42,6 +45,7 @@ impl Default for Config {
         Self {
             ranking: RankingWeights::default(),
             search_candidates: 200,
+            search_scan_limit: 5_000,
             draft_ttl_secs: 24 * 60 * 60,
             max_drafts_per_user: MAX_DRAFTS_PER_USER,
         }
@@ -56,6 +60,12 @@ impl Config {
             return Err(Error::invalid(
                 "search_candidates",
                 "must be between 1 and 10000",
+            ));
+        }
+        if !(self.search_candidates..=1_000_000).contains(&self.search_scan_limit) {
+            return Err(Error::invalid(
+                "search_scan_limit",
+                "must be at least search_candidates and at most 1000000",
             ));
         }
         if !(60..=365 * 24 * 3600).contains(&self.draft_ttl_secs) {
@@ -372,13 +382,15 @@ impl PromptDb {
     ) -> Result<Page<PromptSummary>> {
         require_read(principal)?;
         let limit = page::limit(query.limit)? as usize;
-        let (spec, offset) = search::parse(query)?;
-        let cap = self.inner.config.search_candidates;
+        let config = &self.inner.config;
+        let (spec, offset) =
+            search::parse(query, config.search_candidates, config.search_scan_limit)?;
+        let cap = config.search_candidates;
         if offset > cap {
             return Err(Error::invalid("cursor", "past the end of the results"));
         }
         let user = principal.user_id();
-        let mut candidates = self.store().search_prompts(user, &spec, cap).await?;
+        let mut candidates = self.store().search_prompts(user, &spec).await?;
         ranking::blend(self.weights(), &mut candidates);
         let end = (offset + limit).min(candidates.len());
         let page = candidates.get(offset..end).unwrap_or_default();

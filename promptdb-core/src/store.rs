@@ -6,7 +6,9 @@
 //! transaction and calls the closure the service hands it, so the rule runs in core and the
 //! write stays atomic.
 //!
-//! Every method takes the owner's [`UserId`] and must touch only that user's rows.
+//! Every method takes the owner's [`UserId`] and must touch only that user's rows. A write for a
+//! user that does not exist fails with [`crate::Error::NotFound`] (`what: "user"`) and writes
+//! nothing.
 
 use std::fmt;
 
@@ -116,13 +118,11 @@ pub trait PromptStore: Send + Sync {
         user: UserId,
         spec: &ListSpec,
     ) -> Result<Vec<Ranked<PromptSummary>>>;
-    /// The `cap` most relevant matches for `spec`, most relevant first.
-    async fn search_prompts(
-        &self,
-        user: UserId,
-        spec: &SearchSpec,
-        cap: usize,
-    ) -> Result<Vec<SearchCandidate>>;
+    /// The `spec.candidates` most relevant matches among the `spec.scan_limit` most recently
+    /// created prompts that match, most relevant first (ties by slug). With no terms: the
+    /// filtered prompts by score descending, then slug.
+    async fn search_prompts(&self, user: UserId, spec: &SearchSpec)
+    -> Result<Vec<SearchCandidate>>;
     /// Summaries of the given prompts, in any order; unknown ids are skipped.
     async fn prompt_summaries(&self, user: UserId, ids: &[PromptId]) -> Result<Vec<PromptSummary>>;
     /// Every tag of the user with its prompt count, most used first, then by name.

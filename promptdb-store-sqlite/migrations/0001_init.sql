@@ -53,13 +53,14 @@ CREATE TABLE prompt_tags (
 CREATE INDEX prompt_tags_prompt ON prompt_tags (prompt_pk);
 
 -- Full-text index over text folded by promptdb-core (lower case, no accents, words separated by
--- spaces). `owner` holds one token per user so a search reads only the caller's postings.
--- Contentless: the text lives in `prompts`; rows are written and deleted by the store in the
--- same transaction as the prompt.
+-- spaces). Contentless: the text lives in `prompts`; rows are written and deleted by the store in
+-- the same transaction as the prompt. Prefix indexes make two- and three-letter prefix queries
+-- read one posting list instead of merging thousands.
 CREATE VIRTUAL TABLE prompts_fts USING fts5 (
-    owner, slug, name, tags, description, content,
+    slug, name, tags, description, content,
     content = '',
     contentless_delete = 1,
+    prefix = '2 3',
     tokenize = 'unicode61 remove_diacritics 0'
 );
 

@@ -6,6 +6,7 @@ use promptdb_core::{
     Draft, DraftId, DraftSummary, Error, Preferences, UserId,
     store::{DraftSaved, DraftStore, PreferenceStore, PreferencesMutator},
 };
+use sqlx::Connection as _;
 use sqlx::Row;
 use tracing::instrument;
 use uuid::Uuid;
@@ -25,11 +26,8 @@ impl DraftStore for SqliteStore {
         max_live: usize,
         now: DateTime<Utc>,
     ) -> Result<DraftSaved, Error> {
-        let mut tx = self
-            .writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(map_err)?;
+        let mut conn = self.write().await?;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
         let existing: Option<(Uuid, i64, i64)> =
             sqlx::query_as("SELECT user_id, created_at, expires_at FROM drafts WHERE id = ?")
                 .bind(draft.id.as_uuid())
@@ -92,7 +90,7 @@ impl DraftStore for SqliteStore {
         .bind(id.as_uuid())
         .bind(user.as_uuid())
         .bind(micros(now))
-        .fetch_optional(&self.reader)
+        .fetch_optional(&mut *self.read().await?)
         .await
         .map_err(map_err)?;
         row.as_ref().map(rows::draft).transpose()
@@ -106,7 +104,7 @@ impl DraftStore for SqliteStore {
         )
         .bind(user.as_uuid())
         .bind(micros(now))
-        .fetch_all(&self.reader)
+        .fetch_all(&mut *self.read().await?)
         .await
         .map_err(map_err)?;
         rows.iter().map(rows::draft).collect()
@@ -120,7 +118,7 @@ impl DraftStore for SqliteStore {
         )
         .bind(user.as_uuid())
         .bind(micros(now))
-        .fetch_one(&self.reader)
+        .fetch_one(&mut *self.read().await?)
         .await
         .map_err(map_err)?;
         let opt = |c: &str| -> Result<Option<DateTime<Utc>>, Error> {
@@ -142,7 +140,7 @@ impl DraftStore for SqliteStore {
         let done = sqlx::query("DELETE FROM drafts WHERE id = ? AND user_id = ?")
             .bind(id.as_uuid())
             .bind(user.as_uuid())
-            .execute(&self.writer)
+            .execute(&mut *self.write().await?)
             .await
             .map_err(map_err)?;
         Ok(done.rows_affected() > 0)
@@ -152,7 +150,7 @@ impl DraftStore for SqliteStore {
     async fn purge_expired_drafts(&self, now: DateTime<Utc>) -> Result<u64, Error> {
         let done = sqlx::query("DELETE FROM drafts WHERE expires_at <= ?")
             .bind(micros(now))
-            .execute(&self.writer)
+            .execute(&mut *self.write().await?)
             .await
             .map_err(map_err)?;
         Ok(done.rows_affected())
@@ -166,7 +164,7 @@ impl PreferenceStore for SqliteStore {
         let data: Option<String> =
             sqlx::query_scalar("SELECT data FROM preferences WHERE user_id = ?")
                 .bind(user.as_uuid())
-                .fetch_optional(&self.reader)
+                .fetch_optional(&mut *self.read().await?)
                 .await
                 .map_err(map_err)?;
         data.map_or(Ok(Preferences::default()), |d| {
@@ -181,11 +179,8 @@ impl PreferenceStore for SqliteStore {
         change: &PreferencesMutator<'_>,
         now: DateTime<Utc>,
     ) -> Result<Preferences, Error> {
-        let mut tx = self
-            .writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(map_err)?;
+        let mut conn = self.write().await?;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
         let data: Option<String> =
             sqlx::query_scalar("SELECT data FROM preferences WHERE user_id = ?")
                 .bind(user.as_uuid())

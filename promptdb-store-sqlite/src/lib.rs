@@ -11,14 +11,14 @@
 //!   [`SqliteOptions::synchronous`]) still survives a killed process but may lose the last
 //!   transactions on power loss, for less fsync traffic.
 
-use std::{path::Path, str::FromStr, time::Duration};
+use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
 
 use promptdb_core::{Error, UserId};
-use sqlx::{
-    SqlitePool,
-    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 
+use crate::conn::{Connections, ReadConn, WriteConn};
+
+mod conn;
 mod drafts;
 mod prompts;
 mod rows;
@@ -30,7 +30,7 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 /// Connection settings.
 #[derive(Debug, Clone)]
 pub struct SqliteOptions {
-    /// Reader connections (ignored in memory, where one connection serves everything).
+    /// Reader connections at most (ignored in memory, where one connection serves everything).
     pub readers: u32,
     /// How long a statement waits for a lock held by another process.
     pub busy_timeout: Duration,
@@ -51,17 +51,10 @@ impl Default for SqliteOptions {
 /// A [`promptdb_core::Store`] on SQLite.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    writer: SqlitePool,
-    reader: SqlitePool,
+    conns: Arc<Connections>,
 }
 
 impl SqliteStore {
-    /// A store over existing pools. `writer` should hold a single connection; `reader` may be the
-    /// same pool.
-    pub fn new(writer: SqlitePool, reader: SqlitePool) -> Self {
-        Self { writer, reader }
-    }
-
     /// Opens (creating if needed) the database file at `path` and migrates it.
     pub async fn open(path: impl AsRef<Path>) -> Result<Self, Error> {
         let options = SqliteConnectOptions::new()
@@ -100,42 +93,35 @@ impl SqliteStore {
             .synchronous(settings.synchronous)
             .pragma("cache_size", "-16000")
             .pragma("temp_store", "memory");
-        if in_memory {
-            // Every connection to `:memory:` is its own database, so one connection serves all,
-            // and it must never be recycled.
-            let pool = SqlitePoolOptions::new()
-                .max_connections(1)
-                .min_connections(1)
-                .idle_timeout(None)
-                .max_lifetime(None)
-                .connect_with(options)
-                .await
-                .map_err(unavailable)?;
-            return Ok(Self::new(pool.clone(), pool));
-        }
-        let options = options.journal_mode(SqliteJournalMode::Wal);
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options.clone())
-            .await
-            .map_err(unavailable)?;
-        let reader = SqlitePoolOptions::new()
-            .max_connections(settings.readers.max(1))
-            .connect_with(options)
-            .await
-            .map_err(unavailable)?;
-        Ok(Self::new(writer, reader))
+        let conns = if in_memory {
+            // Every connection to `:memory:` is its own database: one connection serves all.
+            Connections::open(options, None).await?
+        } else {
+            let options = options.journal_mode(SqliteJournalMode::Wal);
+            Connections::open(options, Some(settings.readers.max(1) as usize)).await?
+        };
+        Ok(Self {
+            conns: Arc::new(conns),
+        })
     }
 
     /// Applies pending migrations.
     pub async fn migrate(&self) -> Result<(), Error> {
-        MIGRATOR.run(&self.writer).await.map_err(Error::backend)
+        let mut conn = self.conns.write().await?;
+        MIGRATOR.run(&mut *conn).await.map_err(Error::backend)
     }
 
-    /// Closes every connection, checkpointing the WAL.
+    /// Closes every connection, checkpointing the WAL. Later calls fail as unavailable.
     pub async fn close(&self) {
-        self.reader.close().await;
-        self.writer.close().await;
+        self.conns.close().await;
+    }
+
+    pub(crate) async fn read(&self) -> Result<ReadConn<'_>, Error> {
+        self.conns.read().await
+    }
+
+    pub(crate) async fn write(&self) -> Result<WriteConn<'_>, Error> {
+        self.conns.write().await
     }
 }
 
@@ -168,7 +154,7 @@ impl promptdb_core::store::MetaStore for SqliteStore {
     async fn meta(&self, key: &str) -> Result<Option<String>, Error> {
         sqlx::query_scalar("SELECT value FROM meta WHERE key = ?")
             .bind(key)
-            .fetch_optional(&self.reader)
+            .fetch_optional(&mut *self.read().await?)
             .await
             .map_err(map_err)
     }
@@ -177,7 +163,7 @@ impl promptdb_core::store::MetaStore for SqliteStore {
         sqlx::query("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
             .bind(key)
             .bind(value)
-            .execute(&self.writer)
+            .execute(&mut *self.write().await?)
             .await
             .map_err(map_err)?;
         Ok(())
@@ -192,7 +178,7 @@ impl promptdb_core::Store for SqliteStore {
 
     async fn ping(&self) -> Result<(), Error> {
         sqlx::query("SELECT 1")
-            .execute(&self.reader)
+            .execute(&mut *self.read().await?)
             .await
             .map_err(map_err)?;
         Ok(())

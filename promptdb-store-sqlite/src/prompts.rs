@@ -4,9 +4,10 @@ use async_trait::async_trait;
 use promptdb_core::{
     Error, Prompt, PromptId, PromptSummary, PromptVersion, TagCount, UserId,
     ranking::{RankFeatures, SearchCandidate},
-    search::{self, Filters, ListSpec, SearchSpec},
+    search::{self, Filters, ListSpec, SearchSpec, SearchTerm},
     store::{Inserted, PromptMutator, PromptRecord, PromptStore, Ranked, Scorer},
 };
+use sqlx::Connection as _;
 use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite, SqliteConnection};
 use tracing::instrument;
 use uuid::Uuid;
@@ -16,25 +17,14 @@ use crate::{
     rows::{self, PROMPT_COLUMNS, micros, to_json},
 };
 
-/// The FTS token that marks a user's rows.
-fn owner_token(user: UserId) -> String {
-    format!("u{}", user.as_uuid().simple())
-}
+/// bm25 column weights: slug, name, tags, description, content.
+const BM25: &str = "bm25(prompts_fts, 10.0, 10.0, 6.0, 3.0, 1.0)";
 
-/// bm25 column weights: owner (never matched), slug, name, tags, description, content.
-const BM25: &str = "bm25(prompts_fts, 0.0, 10.0, 10.0, 6.0, 3.0, 1.0)";
-
-async fn index_prompt(
-    conn: &mut SqliteConnection,
-    pk: i64,
-    user: UserId,
-    p: &Prompt,
-) -> Result<(), Error> {
+async fn index_prompt(conn: &mut SqliteConnection, pk: i64, p: &Prompt) -> Result<(), Error> {
     sqlx::query(
-        "INSERT INTO prompts_fts (rowid, owner, slug, name, tags, description, content) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO prompts_fts (rowid, slug, name, tags, description, content) VALUES (?, ?, ?, ?, ?, ?)",
     )
     .bind(pk)
-    .bind(owner_token(user))
     .bind(search::index_text(p.slug.as_str()))
     .bind(search::index_text(&p.name))
     .bind(search::index_text(&p.tags.join(" ")))
@@ -83,14 +73,14 @@ async fn insert_version(conn: &mut SqliteConnection, pk: i64, p: &Prompt) -> Res
     Ok(())
 }
 
-fn push_filters(qb: &mut QueryBuilder<Sqlite>, filters: &Filters) {
+fn push_filters(qb: &mut QueryBuilder<Sqlite>, filters: &Filters, skip_tags: usize) {
     if let Some(pinned) = filters.pinned {
         qb.push(" AND p.pinned = ").push_bind(pinned);
     }
     if let Some(favorite) = filters.favorite {
         qb.push(" AND p.favorite = ").push_bind(favorite);
     }
-    for tag in &filters.tags {
+    for tag in filters.tags.iter().skip(skip_tags) {
         qb.push(
             " AND EXISTS (SELECT 1 FROM prompt_tags t WHERE t.user_id = p.user_id AND t.tag = ",
         )
@@ -99,22 +89,43 @@ fn push_filters(qb: &mut QueryBuilder<Sqlite>, filters: &Filters) {
     }
 }
 
-/// `owner:"u…" AND {slug name tags description content}: ("t1"* AND "t2"*)`. Terms are folded
-/// by core to letters and digits, so quoting them is enough to keep FTS5 syntax out.
-fn match_expression(user: UserId, terms: &[String]) -> String {
-    let mut q = format!(
-        "owner:\"{}\" AND {{slug name tags description content}}: (",
-        owner_token(user)
-    );
+/// ` FROM … WHERE …` selecting the user's prompts that pass `filters`. With a tag filter the
+/// first tag's rows drive the query (CROSS JOIN fixes that order), so the cost follows the
+/// tag's size rather than the library's.
+fn push_from(qb: &mut QueryBuilder<Sqlite>, user: UserId, filters: &Filters) {
+    match filters.tags.first() {
+        Some(tag) => {
+            qb.push(" FROM prompt_tags t0 CROSS JOIN prompts p ON p.pk = t0.prompt_pk WHERE t0.user_id = ")
+                .push_bind(*user.as_uuid())
+                .push(" AND t0.tag = ")
+                .push_bind(tag.clone())
+                .push(" AND p.user_id = ")
+                .push_bind(*user.as_uuid());
+            push_filters(qb, filters, 1);
+        }
+        None => {
+            qb.push(" FROM prompts p WHERE p.user_id = ")
+                .push_bind(*user.as_uuid());
+            push_filters(qb, filters, 0);
+        }
+    }
+}
+
+/// `"t1"* AND "t2"` for the terms. Core folds terms to letters and digits, so quoting them keeps
+/// FTS5 syntax out.
+fn match_expression(terms: &[SearchTerm]) -> String {
+    let mut q = String::with_capacity(terms.iter().map(|t| t.word.len() + 8).sum());
     for (i, term) in terms.iter().enumerate() {
         if i > 0 {
             q.push_str(" AND ");
         }
         q.push('"');
-        q.push_str(&term.replace('"', ""));
-        q.push_str("\"*");
+        q.push_str(&term.word.replace('"', ""));
+        q.push('"');
+        if term.prefix {
+            q.push('*');
+        }
     }
-    q.push(')');
     q
 }
 
@@ -126,11 +137,8 @@ impl PromptStore for SqliteStore {
         user: UserId,
         prompts: &[PromptRecord],
     ) -> Result<Inserted, Error> {
-        let mut tx = self
-            .writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(map_err)?;
+        let mut conn = self.write().await?;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
         let mut taken = QueryBuilder::<Sqlite>::new("SELECT slug FROM prompts WHERE user_id = ");
         taken.push_bind(user.as_uuid()).push(" AND slug IN (");
         let mut list = taken.separated(", ");
@@ -182,7 +190,7 @@ impl PromptStore for SqliteStore {
             })?;
             insert_version(&mut tx, pk, p).await?;
             insert_tags(&mut tx, pk, user, &p.tags).await?;
-            index_prompt(&mut tx, pk, user, p).await?;
+            index_prompt(&mut tx, pk, p).await?;
         }
         tx.commit().await.map_err(map_err)?;
         Ok(Inserted::All)
@@ -196,7 +204,7 @@ impl PromptStore for SqliteStore {
         )
         .bind(user.as_uuid())
         .bind(slug)
-        .fetch_optional(&self.reader)
+        .fetch_optional(&mut *self.read().await?)
         .await
         .map_err(map_err)?;
         row.as_ref().map(rows::prompt).transpose()
@@ -209,11 +217,8 @@ impl PromptStore for SqliteStore {
         slug: &str,
         change: &PromptMutator<'_>,
     ) -> Result<Option<Prompt>, Error> {
-        let mut tx = self
-            .writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(map_err)?;
+        let mut conn = self.write().await?;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
         let row = sqlx::query(
             "SELECT pk, id, slug, name, description, content, tags, variables, pinned, favorite, usage_count, \
              last_used_at, created_at, updated_at, version FROM prompts WHERE user_id = ? AND slug = ?",
@@ -271,7 +276,7 @@ impl PromptStore for SqliteStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(map_err)?;
-            index_prompt(&mut tx, pk, user, p).await?;
+            index_prompt(&mut tx, pk, p).await?;
         }
         tx.commit().await.map_err(map_err)?;
         Ok(Some(next.prompt))
@@ -279,11 +284,8 @@ impl PromptStore for SqliteStore {
 
     #[instrument(skip_all)]
     async fn delete_prompt(&self, user: UserId, slug: &str) -> Result<bool, Error> {
-        let mut tx = self
-            .writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(map_err)?;
+        let mut conn = self.write().await?;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
         let pk: Option<i64> =
             sqlx::query_scalar("SELECT pk FROM prompts WHERE user_id = ? AND slug = ?")
                 .bind(user.as_uuid())
@@ -314,10 +316,9 @@ impl PromptStore for SqliteStore {
     ) -> Result<Vec<Ranked<PromptSummary>>, Error> {
         let mut qb = QueryBuilder::<Sqlite>::new(
             "SELECT p.id, p.slug, p.name, p.description, p.tags, p.pinned, p.favorite, p.usage_count, \
-             p.last_used_at, p.created_at, p.updated_at, p.version, p.score FROM prompts p WHERE p.user_id = ",
+             p.last_used_at, p.created_at, p.updated_at, p.version, p.score",
         );
-        qb.push_bind(user.as_uuid());
-        push_filters(&mut qb, &spec.filters);
+        push_from(&mut qb, user, &spec.filters);
         if let Some(after) = &spec.after {
             qb.push(" AND (p.pinned < ")
                 .push_bind(after.pinned)
@@ -333,7 +334,11 @@ impl PromptStore for SqliteStore {
         }
         qb.push(" ORDER BY p.pinned DESC, p.score DESC, p.slug ASC LIMIT ")
             .push_bind(i64::from(spec.limit));
-        let rows = qb.build().fetch_all(&self.reader).await.map_err(map_err)?;
+        let rows = qb
+            .build()
+            .fetch_all(&mut *self.read().await?)
+            .await
+            .map_err(map_err)?;
         rows.iter()
             .map(|row| {
                 Ok(Ranked {
@@ -349,31 +354,37 @@ impl PromptStore for SqliteStore {
         &self,
         user: UserId,
         spec: &SearchSpec,
-        cap: usize,
     ) -> Result<Vec<SearchCandidate>, Error> {
-        let cap = i64::try_from(cap).unwrap_or(i64::MAX);
+        let candidates = i64::try_from(spec.candidates).unwrap_or(i64::MAX);
         let mut qb;
         if spec.terms.is_empty() {
-            qb = QueryBuilder::<Sqlite>::new(
-                "SELECT p.id, p.slug, p.score, 1.0 AS relevance FROM prompts p WHERE p.user_id = ",
-            );
-            qb.push_bind(user.as_uuid());
-            push_filters(&mut qb, &spec.filters);
+            qb = QueryBuilder::<Sqlite>::new("SELECT p.id, p.slug, p.score, 1.0 AS relevance");
+            push_from(&mut qb, user, &spec.filters);
             qb.push(" ORDER BY p.score DESC, p.slug ASC LIMIT ")
-                .push_bind(cap);
+                .push_bind(candidates);
         } else {
+            // The inner query walks matches newest first (FTS5 yields rowid order natively) and
+            // stops after `scan_limit` of the user's; only those get ranked. CROSS JOIN keeps the
+            // full-text match as the outer loop, where a plain JOIN could let the planner run the
+            // match once per prompt.
             qb = QueryBuilder::<Sqlite>::new(format!(
-                "SELECT p.id, p.slug, p.score, -{BM25} AS relevance FROM prompts_fts \
-                 JOIN prompts p ON p.pk = prompts_fts.rowid WHERE prompts_fts MATCH "
+                "SELECT id, slug, score, relevance FROM (SELECT p.id, p.slug, p.score, -{BM25} AS relevance \
+                 FROM prompts_fts CROSS JOIN prompts p ON p.pk = prompts_fts.rowid WHERE prompts_fts MATCH "
             ));
-            qb.push_bind(match_expression(user, &spec.terms))
+            qb.push_bind(match_expression(&spec.terms))
                 .push(" AND p.user_id = ")
-                .push_bind(user.as_uuid());
-            push_filters(&mut qb, &spec.filters);
-            qb.push(" ORDER BY relevance DESC, p.slug ASC LIMIT ")
-                .push_bind(cap);
+                .push_bind(*user.as_uuid());
+            push_filters(&mut qb, &spec.filters, 0);
+            qb.push(" ORDER BY prompts_fts.rowid DESC LIMIT ")
+                .push_bind(i64::try_from(spec.scan_limit).unwrap_or(i64::MAX))
+                .push(") ORDER BY relevance DESC, slug ASC LIMIT ")
+                .push_bind(candidates);
         }
-        let rows = qb.build().fetch_all(&self.reader).await.map_err(map_err)?;
+        let rows = qb
+            .build()
+            .fetch_all(&mut *self.read().await?)
+            .await
+            .map_err(map_err)?;
         rows.iter()
             .map(|row| {
                 Ok(SearchCandidate {
@@ -405,7 +416,11 @@ impl PromptStore for SqliteStore {
             list.push_bind(*id.as_uuid());
         }
         qb.push(")");
-        let rows = qb.build().fetch_all(&self.reader).await.map_err(map_err)?;
+        let rows = qb
+            .build()
+            .fetch_all(&mut *self.read().await?)
+            .await
+            .map_err(map_err)?;
         rows.iter().map(rows::summary).collect()
     }
 
@@ -415,7 +430,7 @@ impl PromptStore for SqliteStore {
             "SELECT tag, COUNT(*) AS n FROM prompt_tags WHERE user_id = ? GROUP BY tag ORDER BY n DESC, tag ASC",
         )
         .bind(user.as_uuid())
-        .fetch_all(&self.reader)
+        .fetch_all(&mut *self.read().await?)
         .await
         .map_err(map_err)?;
         rows.iter()
@@ -437,7 +452,7 @@ impl PromptStore for SqliteStore {
         before: Option<u32>,
         limit: u32,
     ) -> Result<Option<Vec<PromptVersion>>, Error> {
-        let mut conn = self.reader.acquire().await.map_err(map_err)?;
+        let mut conn = self.read().await?;
         let prompt: Option<(i64, Uuid)> =
             sqlx::query_as("SELECT pk, id FROM prompts WHERE user_id = ? AND slug = ?")
                 .bind(user.as_uuid())
@@ -480,7 +495,7 @@ impl PromptStore for SqliteStore {
         .bind(user.as_uuid())
         .bind(slug)
         .bind(i64::from(version))
-        .fetch_optional(&self.reader)
+        .fetch_optional(&mut *self.read().await?)
         .await
         .map_err(map_err)?;
         row.map(|r| {
@@ -496,7 +511,8 @@ impl PromptStore for SqliteStore {
         user: UserId,
     ) -> Result<Vec<(Prompt, Vec<PromptVersion>)>, Error> {
         // One read transaction: a consistent snapshot of prompts and versions.
-        let mut tx = self.reader.begin().await.map_err(map_err)?;
+        let mut conn = self.read().await?;
+        let mut tx = conn.begin().await.map_err(map_err)?;
         let prompt_rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT pk, {PROMPT_COLUMNS} FROM prompts WHERE user_id = ? ORDER BY slug"
         )))
@@ -530,11 +546,8 @@ impl PromptStore for SqliteStore {
 
     #[instrument(skip_all)]
     async fn rescore_all(&self, scorer: &Scorer<'_>) -> Result<u64, Error> {
-        let mut tx = self
-            .writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(map_err)?;
+        let mut conn = self.write().await?;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
         let rows = sqlx::query(
             "SELECT pk, usage_count, favorite, last_used_at, created_at, updated_at FROM prompts",
         )

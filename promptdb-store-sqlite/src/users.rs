@@ -2,6 +2,7 @@
 
 use async_trait::async_trait;
 use promptdb_core::{Error, User, UserId, store::UserStore};
+use sqlx::Connection as _;
 use sqlx::Row;
 use tracing::instrument;
 use uuid::Uuid;
@@ -16,7 +17,7 @@ impl UserStore for SqliteStore {
             .bind(user.id.as_uuid())
             .bind(&user.display_name)
             .bind(rows::micros(user.created_at))
-            .execute(&self.writer)
+            .execute(&mut *self.write().await?)
             .await
             .map_err(|e| match &e {
                 sqlx::Error::Database(db) if db.is_unique_violation() => {
@@ -31,7 +32,7 @@ impl UserStore for SqliteStore {
     async fn user(&self, id: UserId) -> Result<Option<User>, Error> {
         let row = sqlx::query("SELECT id, display_name, created_at FROM users WHERE id = ?")
             .bind(id.as_uuid())
-            .fetch_optional(&self.reader)
+            .fetch_optional(&mut *self.read().await?)
             .await
             .map_err(map_err)?;
         row.map(|r| {
@@ -46,11 +47,8 @@ impl UserStore for SqliteStore {
 
     #[instrument(skip_all)]
     async fn delete_user(&self, id: UserId) -> Result<bool, Error> {
-        let mut tx = self
-            .writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(map_err)?;
+        let mut conn = self.write().await?;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
         // The full-text index is not covered by foreign keys.
         sqlx::query(
             "DELETE FROM prompts_fts WHERE rowid IN (SELECT pk FROM prompts WHERE user_id = ?)",

@@ -341,33 +341,39 @@ pub async fn search_rejects_bad_input(t: TestStore) {
     );
 }
 
-/// A broad query considers at most the configured number of best matches.
+/// Broad queries are bounded: only the newest `search_scan_limit` matches are ranked, and at most
+/// `search_candidates` of them are returned, the most relevant first.
 pub async fn search_caps_broad_queries(t: TestStore) {
     let config = Config {
         search_candidates: 10,
+        search_scan_limit: 20,
         ..Config::default()
     };
     let h = Harness::with_config(t, config).await;
-    let batch: Vec<NewPrompt> = (0..25)
-        .map(|i| {
-            if i < 3 {
-                prompt(&format!("p{i:02}"), "Guava", "about guava")
-            } else {
-                prompt(
-                    &format!("p{i:02}"),
-                    "Other",
-                    "a text that also mentions guava",
-                )
-            }
-        })
-        .collect();
-    h.db.save_prompts(&h.alice, batch).await.unwrap();
+    for i in 0..25 {
+        let strong = !(3..22).contains(&i);
+        let p = if strong {
+            prompt(&format!("p{i:02}"), "Guava", "about guava")
+        } else {
+            prompt(
+                &format!("p{i:02}"),
+                "Other",
+                "a text that also mentions guava",
+            )
+        };
+        h.save(&h.alice, p).await;
+    }
     let found = search(&h, "guava").await;
     assert_eq!(found.len(), 10);
-    for best in ["p00", "p01", "p02"] {
+    assert_eq!(
+        &found[..3],
+        ["p22", "p23", "p24"],
+        "the strongest scanned matches come first"
+    );
+    for old in ["p00", "p01", "p02", "p03", "p04"] {
         assert!(
-            found.contains(&best.to_owned()),
-            "the strongest matches are kept: {found:?}"
+            !found.contains(&old.to_owned()),
+            "{old} is older than the newest 20 matches: {found:?}"
         );
     }
 }
