@@ -278,14 +278,14 @@ mod tests {
             Some("q")
         );
         assert_eq!(
-            parse(SearchQuery::new("x".repeat(501), 10, 10))
+            parse(SearchQuery::new("x".repeat(501)), 10, 10)
                 .unwrap_err()
                 .field(),
             Some("q")
         );
         let many: Vec<String> = (0..17).map(|i| format!("w{i}")).collect();
         assert_eq!(
-            parse(SearchQuery::new(many.join(" "), 10, 10))
+            parse(SearchQuery::new(many.join(" ")), 10, 10)
                 .unwrap_err()
                 .field(),
             Some("q")

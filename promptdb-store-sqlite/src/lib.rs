@@ -92,7 +92,9 @@ impl SqliteStore {
             .busy_timeout(settings.busy_timeout)
             .synchronous(settings.synchronous)
             .pragma("cache_size", "-16000")
-            .pragma("temp_store", "memory");
+            .pragma("temp_store", "memory")
+            // Keep planner statistics fresh without ever running a long ANALYZE.
+            .optimize_on_close(true, 400u32);
         let conns = if in_memory {
             // Every connection to `:memory:` is its own database: one connection serves all.
             Connections::open(options, None).await?

@@ -406,9 +406,11 @@ impl PromptStore for SqliteStore {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
+        // `+user_id` keeps the planner on the `id` index: the user's range of `prompts_ranked`
+        // looks selective to it but may hold the whole library.
         let mut qb = QueryBuilder::<Sqlite>::new(
             "SELECT id, slug, name, description, tags, pinned, favorite, usage_count, last_used_at, created_at, \
-             updated_at, version FROM prompts WHERE user_id = ",
+             updated_at, version FROM prompts WHERE +user_id = ",
         );
         qb.push_bind(user.as_uuid()).push(" AND id IN (");
         let mut list = qb.separated(", ");
