@@ -11,6 +11,7 @@ use crate::{
 
 /// The fields of a prompt being edited. Everything is optional: a draft may be half-written,
 /// but each field that is present obeys the same limits as a saved prompt's.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DraftFields {
@@ -96,6 +97,7 @@ impl DraftFields {
 }
 
 /// Input for creating or updating a draft.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SaveDraft {
@@ -111,6 +113,7 @@ pub struct SaveDraft {
 }
 
 /// A stored draft.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Draft {
     /// Identifier.
@@ -128,6 +131,7 @@ pub struct Draft {
 }
 
 /// How many live drafts a user has, and when the next one expires.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DraftSummary {
     /// Live (unexpired) drafts.

@@ -11,6 +11,7 @@ pub const EXPORT_FORMAT: &str = "promptdb-export";
 pub const EXPORT_VERSION: u32 = 1;
 
 /// Everything a user owns.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Export {
     /// Always [`EXPORT_FORMAT`].
@@ -30,6 +31,7 @@ pub struct Export {
 }
 
 /// A prompt with its history.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExportedPrompt {
     /// The prompt as it is now.

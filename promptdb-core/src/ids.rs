@@ -1,40 +1,40 @@
 //! Identifiers: users, prompts and drafts are UUIDv7 (time-ordered), prompts also have a slug.
 
-use std::{fmt, str::FromStr};
+use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use crate::{Error, validate};
 
 macro_rules! uuid_id {
     ($(#[$doc:meta])* $name:ident, $what:literal) => {
         $(#[$doc])*
-        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         #[serde(transparent)]
-        pub struct $name(Uuid);
+        pub struct $name(uuid::Uuid);
 
         impl $name {
             /// A fresh, time-ordered identifier.
             pub fn new() -> Self {
-                Self(Uuid::now_v7())
+                Self(uuid::Uuid::now_v7())
             }
 
             /// Wraps an existing UUID.
-            pub const fn from_uuid(uuid: Uuid) -> Self {
+            pub const fn from_uuid(uuid: uuid::Uuid) -> Self {
                 Self(uuid)
             }
 
             /// The UUID inside.
-            pub const fn as_uuid(&self) -> &Uuid {
+            pub const fn as_uuid(&self) -> &uuid::Uuid {
                 &self.0
             }
 
             /// Parses the identifier from user input, naming `field` on failure.
-            pub fn parse(field: &str, input: &str) -> Result<Self, Error> {
-                input
-                    .parse()
-                    .map_err(|_| Error::invalid(field, concat!("not a valid ", $what, " id (expected a UUID)")))
+            pub fn parse(field: &str, input: &str) -> Result<Self, $crate::Error> {
+                input.parse().map_err(|_| {
+                    $crate::Error::invalid(field, concat!("not a valid ", $what, " id (expected a UUID)"))
+                })
             }
         }
 
@@ -44,32 +44,34 @@ macro_rules! uuid_id {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                fmt::Display::fmt(&self.0, f)
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                std::fmt::Display::fmt(&self.0, f)
             }
         }
 
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 write!(f, "{}({})", stringify!($name), self.0)
             }
         }
 
-        impl FromStr for $name {
+        impl std::str::FromStr for $name {
             type Err = uuid::Error;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Uuid::parse_str(s).map(Self)
+                uuid::Uuid::parse_str(s).map(Self)
             }
         }
 
-        impl From<Uuid> for $name {
-            fn from(uuid: Uuid) -> Self {
+        impl From<uuid::Uuid> for $name {
+            fn from(uuid: uuid::Uuid) -> Self {
                 Self(uuid)
             }
         }
     };
 }
+
+pub(crate) use uuid_id;
 
 uuid_id!(
     /// A PromptDB user: the owner of prompts, drafts and preferences.
@@ -140,6 +142,23 @@ impl<'de> Deserialize<'de> for Slug {
         let s = String::deserialize(deserializer)?;
         validate::slug(&s).map_err(serde::de::Error::custom)?;
         Ok(Self(s))
+    }
+}
+
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Slug {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Slug".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "A prompt's handle: lower-case letters and digits in words joined by single hyphens, like `code-review`. Unique per user.",
+            "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$",
+            "minLength": 1,
+            "maxLength": validate::MAX_SLUG_LEN,
+        })
     }
 }
 

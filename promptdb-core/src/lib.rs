@@ -17,6 +17,8 @@
 //! # Ok(()) }
 //! ```
 
+mod api_key;
+pub mod cache;
 mod clock;
 mod draft;
 mod error;
@@ -36,6 +38,10 @@ pub mod validate;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use api_key::{
+    API_KEY_PREFIX, ApiKey, ApiKeyId, CreatedApiKey, MAX_API_KEY_NAME_CHARS, MAX_API_KEYS_PER_USER,
+    NewApiKey, SecretHash, hash_secret, looks_like_api_key,
+};
 pub use clock::{Clock, SystemClock, truncate_micros};
 pub use draft::{Draft, DraftFields, DraftSummary, SaveDraft};
 pub use error::{BoxError, Error, Result};

@@ -10,6 +10,7 @@ use crate::{
 };
 
 /// One page of results and the cursor for the next one.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Page<T> {
     /// The items on this page.

@@ -10,6 +10,7 @@ use crate::{
 
 /// A user's preferences. Keys are `[a-z][a-z0-9_.-]*`; values are any JSON. Known keys are checked:
 /// `theme` is one of `system`, `light`, `dark`; `default_limit` is a page size from 1 to 100.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Preferences(pub Map<String, Value>);

@@ -9,6 +9,7 @@ use crate::{
 };
 
 /// A template variable the prompt declares: it becomes an MCP prompt argument.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Variable {
@@ -30,6 +31,7 @@ fn default_true() -> bool {
 }
 
 /// A saved prompt, as its owner sees it.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Prompt {
     /// Permanent identifier.
@@ -63,6 +65,7 @@ pub struct Prompt {
 }
 
 /// A prompt without its content and variables: what lists and searches return.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PromptSummary {
     /// Permanent identifier.
@@ -111,6 +114,7 @@ impl From<&Prompt> for PromptSummary {
 }
 
 /// An immutable snapshot of a prompt's content, written on every change to it.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PromptVersion {
     /// The prompt this is a version of.
@@ -148,6 +152,7 @@ impl PromptVersion {
 }
 
 /// Input for saving a new prompt.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewPrompt {
@@ -192,6 +197,7 @@ impl NewPrompt {
 }
 
 /// A partial update: absent fields stay as they are.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PromptPatch {
@@ -226,6 +232,7 @@ impl PromptPatch {
 }
 
 /// A prompt's tag with the number of the user's prompts that carry it.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TagCount {
     /// The tag.
@@ -235,6 +242,7 @@ pub struct TagCount {
 }
 
 /// The outcome of recording a use.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PromptUsage {
     /// The prompt used.

@@ -42,6 +42,7 @@ pub fn index_text(s: &str) -> String {
 }
 
 /// Filters shared by listing and searching.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Filters {
@@ -70,6 +71,7 @@ impl Filters {
 }
 
 /// A request to list prompts in ranked order.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
@@ -85,6 +87,7 @@ pub struct ListQuery {
 }
 
 /// A request to search prompts.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SearchQuery {

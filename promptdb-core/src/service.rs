@@ -8,10 +8,12 @@ use serde_json::{Map, Value};
 use tracing::instrument;
 
 use crate::{
-    Clock, Draft, DraftId, DraftSummary, Error, Export, NewPrompt, Page, Preferences, Principal,
-    Prompt, PromptPatch, PromptSummary, PromptUsage, PromptVersion, Result, SaveDraft, Slug,
-    SystemClock, TagCount, User, UserId,
+    ApiKey, ApiKeyId, Clock, CreatedApiKey, Draft, DraftId, DraftSummary, Error, Export,
+    MAX_API_KEYS_PER_USER, NewApiKey, NewPrompt, Page, Preferences, Principal, Prompt, PromptPatch,
+    PromptSummary, PromptUsage, PromptVersion, Result, SaveDraft, SecretHash, Slug, SystemClock,
+    TagCount, User, UserId, api_key,
     export::{EXPORT_FORMAT, EXPORT_VERSION, ExportedPrompt},
+    hash_secret, looks_like_api_key,
     page::{self, Cursor},
     prompt::{PromptBody, Variable},
     ranking::{self, RankingWeights},
@@ -38,6 +40,9 @@ pub struct Config {
     pub draft_ttl_secs: u64,
     /// Most live drafts per user.
     pub max_drafts_per_user: usize,
+    /// How long a verified API key is trusted without asking the store again, in seconds. A key
+    /// revoked through another server stays usable on this one for at most this long.
+    pub auth_cache_ttl_secs: u64,
 }
 
 impl Default for Config {
@@ -48,6 +53,7 @@ impl Default for Config {
             search_scan_limit: 5_000,
             draft_ttl_secs: 24 * 60 * 60,
             max_drafts_per_user: MAX_DRAFTS_PER_USER,
+            auth_cache_ttl_secs: 30,
         }
     }
 }
@@ -85,6 +91,7 @@ impl Config {
 }
 
 /// A rendered prompt.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RenderedPrompt {
     /// The prompt rendered.
@@ -103,12 +110,42 @@ pub struct PromptDb {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug)]
 struct Inner {
     store: Arc<dyn Store>,
     config: Config,
     clock: Arc<dyn Clock>,
+    /// Verified API keys by secret hash.
+    auth_cache: moka::sync::Cache<SecretHash, Principal>,
 }
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inner")
+            .field("store", &self.store)
+            .field("config", &self.config)
+            .field("clock", &self.clock)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Inner {
+    fn new(store: Arc<dyn Store>, config: Config, clock: Arc<dyn Clock>) -> Self {
+        let auth_cache = moka::sync::Cache::builder()
+            .max_capacity(10_000)
+            .time_to_live(std::time::Duration::from_secs(config.auth_cache_ttl_secs))
+            .build();
+        Self {
+            store,
+            config,
+            clock,
+            auth_cache,
+        }
+    }
+}
+
+/// How often at most a key's `last_used_at` is written.
+const KEY_TOUCH_INTERVAL_SECS: i64 = 60;
+const LOCAL_USER_META_KEY: &str = "local_user_id";
 
 fn require_read(p: &Principal) -> Result<()> {
     if p.can_read() {
@@ -138,11 +175,7 @@ impl PromptDb {
     /// A service over `store` with the default [`Config`] and the system clock.
     pub fn new(store: Arc<dyn Store>) -> Self {
         Self {
-            inner: Arc::new(Inner {
-                store,
-                config: Config::default(),
-                clock: Arc::new(SystemClock),
-            }),
+            inner: Arc::new(Inner::new(store, Config::default(), Arc::new(SystemClock))),
         }
     }
 
@@ -151,22 +184,18 @@ impl PromptDb {
     pub fn with_config(store: Arc<dyn Store>, config: Config) -> Result<Self> {
         config.validate()?;
         Ok(Self {
-            inner: Arc::new(Inner {
-                store,
-                config,
-                clock: Arc::new(SystemClock),
-            }),
+            inner: Arc::new(Inner::new(store, config, Arc::new(SystemClock))),
         })
     }
 
     /// The same service reading time from `clock` (tests use a manual clock).
     pub fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
         Self {
-            inner: Arc::new(Inner {
-                store: self.inner.store.clone(),
-                config: self.inner.config.clone(),
+            inner: Arc::new(Inner::new(
+                self.inner.store.clone(),
+                self.inner.config.clone(),
                 clock,
-            }),
+            )),
         }
     }
 
@@ -238,6 +267,116 @@ impl PromptDb {
             .user(id)
             .await?
             .ok_or_else(|| Error::not_found("user", id))
+    }
+
+    /// The user of single-user local mode, created on first call together with an API key for
+    /// it. The key's secret is returned only that first time: show it once.
+    #[instrument(skip_all)]
+    pub async fn local_user(&self) -> Result<(User, Option<CreatedApiKey>)> {
+        if let Some(id) = self.store().meta(LOCAL_USER_META_KEY).await? {
+            let id = UserId::parse("local_user_id", &id)?;
+            if let Some(user) = self.store().user(id).await? {
+                return Ok((user, None));
+            }
+        }
+        let user = self.create_user("local").await?;
+        let key = self
+            .issue_api_key(user.id, NewApiKey::new("created on first start"))
+            .await?;
+        self.store()
+            .set_meta(LOCAL_USER_META_KEY, &user.id.to_string())
+            .await?;
+        Ok((user, Some(key)))
+    }
+
+    // ---- API keys -------------------------------------------------------------------------
+
+    /// Creates an API key for the caller. Its secret is in the result and nowhere else.
+    #[instrument(skip_all)]
+    pub async fn create_api_key(
+        &self,
+        principal: &Principal,
+        input: NewApiKey,
+    ) -> Result<CreatedApiKey> {
+        require_write(principal)?;
+        self.issue_api_key(principal.user_id(), input).await
+    }
+
+    /// Creates an API key for `user` (a system operation: local mode, administration).
+    #[instrument(skip_all)]
+    pub async fn issue_api_key(&self, user: UserId, input: NewApiKey) -> Result<CreatedApiKey> {
+        let (name, scopes) = api_key::validate_new(&input)?;
+        let secret = api_key::generate_secret()?;
+        let key = ApiKey {
+            id: ApiKeyId::new(),
+            name,
+            prefix: api_key::shown_prefix(&secret),
+            scopes,
+            created_at: self.now(),
+            last_used_at: None,
+        };
+        let hash = hash_secret(&secret);
+        if !self
+            .store()
+            .insert_api_key(user, &key, &hash, MAX_API_KEYS_PER_USER)
+            .await?
+        {
+            return Err(Error::invalid(
+                "api_keys",
+                format!("you have {MAX_API_KEYS_PER_USER} API keys already; revoke some first"),
+            ));
+        }
+        Ok(CreatedApiKey { key, secret })
+    }
+
+    /// The caller's API keys, newest first (without secrets).
+    #[instrument(skip_all)]
+    pub async fn list_api_keys(&self, principal: &Principal) -> Result<Vec<ApiKey>> {
+        require_read(principal)?;
+        self.store().api_keys(principal.user_id()).await
+    }
+
+    /// Revokes one of the caller's API keys; it stops working at once on this server.
+    #[instrument(skip_all)]
+    pub async fn revoke_api_key(&self, principal: &Principal, id: ApiKeyId) -> Result<()> {
+        require_write(principal)?;
+        if !self.store().delete_api_key(principal.user_id(), id).await? {
+            return Err(Error::not_found("api key", id));
+        }
+        // Revocation is rare; forgetting every cached key is simpler than indexing by id.
+        self.inner.auth_cache.invalidate_all();
+        Ok(())
+    }
+
+    /// The principal an API key secret stands for. Fails with [`Error::Unauthorized`] for
+    /// anything but a live key; the stored hash is compared in constant time.
+    #[instrument(skip_all)]
+    pub async fn authenticate_api_key(&self, secret: &str) -> Result<Principal> {
+        if !looks_like_api_key(secret) {
+            return Err(Error::Unauthorized);
+        }
+        let hash = hash_secret(secret);
+        if let Some(principal) = self.inner.auth_cache.get(&hash) {
+            return Ok(principal);
+        }
+        let Some(stored) = self.store().api_key_by_hash(&hash).await? else {
+            return Err(Error::Unauthorized);
+        };
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(&stored.hash[..], &hash[..])) {
+            return Err(Error::Unauthorized);
+        }
+        let now = self.now();
+        let stale = stored
+            .key
+            .last_used_at
+            .is_none_or(|t| (now - t).num_seconds() >= KEY_TOUCH_INTERVAL_SECS);
+        if stale && let Err(e) = self.store().touch_api_key(stored.key.id, now).await {
+            // Bookkeeping only: a failed touch must not fail the request.
+            tracing::warn!(error = %e, "could not record API key use");
+        }
+        let principal = Principal::new(stored.user_id, &stored.key.scopes);
+        self.inner.auth_cache.insert(hash, principal.clone());
+        Ok(principal)
     }
 
     // ---- prompts --------------------------------------------------------------------------
@@ -760,6 +899,7 @@ impl PromptDb {
         require_write(principal)?;
         let id = principal.user_id();
         if self.store().delete_user(id).await? {
+            self.inner.auth_cache.invalidate_all();
             Ok(())
         } else {
             Err(Error::not_found("user", id))

@@ -16,8 +16,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::{
-    Draft, DraftId, DraftSummary, Preferences, Prompt, PromptId, PromptSummary, PromptVersion,
-    Result, TagCount, User, UserId,
+    ApiKey, ApiKeyId, Draft, DraftId, DraftSummary, Preferences, Prompt, PromptId, PromptSummary,
+    PromptVersion, Result, SecretHash, TagCount, User, UserId,
     ranking::{RankFeatures, SearchCandidate},
     search::{ListSpec, SearchSpec},
 };
@@ -186,6 +186,38 @@ pub trait PreferenceStore: Send + Sync {
     ) -> Result<Preferences>;
 }
 
+/// A stored API key with its owner and secret hash.
+#[derive(Debug, Clone)]
+pub struct StoredApiKey {
+    /// The owner.
+    pub user_id: UserId,
+    /// The key.
+    pub key: ApiKey,
+    /// SHA-256 of the secret.
+    pub hash: SecretHash,
+}
+
+/// API keys.
+#[async_trait]
+pub trait ApiKeyStore: Send + Sync {
+    /// Stores a key unless the user already has `max_per_user` keys; `false` when not stored.
+    async fn insert_api_key(
+        &self,
+        user: UserId,
+        key: &ApiKey,
+        hash: &SecretHash,
+        max_per_user: usize,
+    ) -> Result<bool>;
+    /// The key whose secret hashes to `hash`.
+    async fn api_key_by_hash(&self, hash: &SecretHash) -> Result<Option<StoredApiKey>>;
+    /// The user's keys, newest first.
+    async fn api_keys(&self, user: UserId) -> Result<Vec<ApiKey>>;
+    /// Deletes a key. `false` if the user has no such key.
+    async fn delete_api_key(&self, user: UserId, id: ApiKeyId) -> Result<bool>;
+    /// Records a use of the key.
+    async fn touch_api_key(&self, id: ApiKeyId, at: DateTime<Utc>) -> Result<()>;
+}
+
 /// Small key/value settings of the deployment (the ranking weights the scores were computed with).
 #[async_trait]
 pub trait MetaStore: Send + Sync {
@@ -198,7 +230,7 @@ pub trait MetaStore: Send + Sync {
 /// A complete storage backend.
 #[async_trait]
 pub trait Store:
-    UserStore + PromptStore + DraftStore + PreferenceStore + MetaStore + fmt::Debug
+    UserStore + PromptStore + DraftStore + PreferenceStore + ApiKeyStore + MetaStore + fmt::Debug
 {
     /// A short name for logs: `sqlite`, `postgres`.
     fn backend(&self) -> &'static str;

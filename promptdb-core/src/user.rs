@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::UserId;
 
 /// A PromptDB user.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
     /// Identifier.
@@ -17,6 +18,7 @@ pub struct User {
 }
 
 /// What a principal may do.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Scope {

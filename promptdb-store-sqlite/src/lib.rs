@@ -20,6 +20,7 @@ use crate::conn::{Connections, ReadConn, WriteConn};
 
 mod conn;
 mod drafts;
+mod keys;
 mod prompts;
 mod rows;
 mod users;

@@ -1,8 +1,9 @@
-//! The backend conformance suite on SQLite: once on a temporary file, once in memory.
+//! The backend conformance suite on SQLite: on a temporary file, in memory, and in memory behind
+//! core's caching decorator.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
-use promptdb_core::testing::TestStore;
+use promptdb_core::{Store, cache::CachedStore, testing::TestStore};
 use promptdb_store_sqlite::SqliteStore;
 
 mod file {
@@ -26,7 +27,21 @@ mod memory {
         let store = SqliteStore::open_in_memory()
             .await
             .expect("open sqlite memory");
-        TestStore::from(Arc::new(store) as Arc<dyn promptdb_core::Store>)
+        TestStore::from(Arc::new(store) as Arc<dyn Store>)
+    }
+
+    promptdb_core::conformance_suite!(fresh_store);
+}
+
+mod cached {
+    use super::*;
+
+    async fn fresh_store() -> TestStore {
+        let store = SqliteStore::open_in_memory()
+            .await
+            .expect("open sqlite memory");
+        let cached = CachedStore::new(Arc::new(store), Duration::from_secs(60), 1_000);
+        TestStore::from(Arc::new(cached) as Arc<dyn Store>)
     }
 
     promptdb_core::conformance_suite!(fresh_store);

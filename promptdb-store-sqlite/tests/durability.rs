@@ -46,7 +46,13 @@ async fn acknowledged_writes_survive_kill() {
         db.create_user("durable").await.unwrap().id
     };
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "child_writer", "--ignored", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "child_writer",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_ENV, &path)
         .env("PROMPTDB_DURABILITY_USER", user.to_string())
         .stdout(Stdio::piped())

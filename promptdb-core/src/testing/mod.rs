@@ -271,6 +271,13 @@ macro_rules! conformance_suite {
             concurrent_updates_lose_nothing,
             concurrent_saves_of_one_slug_conflict,
             read_only_principal_cannot_write,
+            api_keys_create_list_revoke,
+            api_keys_scopes_and_bad_secrets,
+            api_keys_are_per_user,
+            api_keys_record_last_use,
+            api_keys_limits,
+            local_user_is_created_once,
+            delete_user_revokes_keys,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {

@@ -3,6 +3,7 @@
 mod concurrency;
 mod drafts;
 mod isolation;
+mod keys;
 mod limits;
 mod privacy;
 mod prompts;
@@ -12,6 +13,7 @@ mod search;
 pub use concurrency::*;
 pub use drafts::*;
 pub use isolation::*;
+pub use keys::*;
 pub use limits::*;
 pub use privacy::*;
 pub use prompts::*;

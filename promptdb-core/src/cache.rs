@@ -1,0 +1,266 @@
+//! [`CachedStore`]: a read-through cache in front of any [`Store`], itself a [`Store`].
+//!
+//! It caches what the hot path reads most, a prompt by slug, and forgets an entry whenever a
+//! write through it may have changed it. Writes that bypass it (another server on the same
+//! database, the CLI on the same SQLite file) become visible when the entry expires, after the
+//! configured time to live at most.
+
+use std::{sync::Arc, time::Duration};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::{
+    ApiKey, ApiKeyId, Draft, DraftId, DraftSummary, Preferences, Prompt, PromptId, PromptSummary,
+    PromptVersion, Result, SecretHash, Store, TagCount, User, UserId,
+    ranking::SearchCandidate,
+    search::{ListSpec, SearchSpec},
+    store::{
+        ApiKeyStore, DraftSaved, DraftStore, Inserted, MetaStore, PreferenceStore,
+        PreferencesMutator, PromptMutator, PromptRecord, PromptStore, Ranked, Scorer, StoredApiKey,
+        UserStore,
+    },
+};
+
+/// A [`Store`] that caches prompts read by slug.
+pub struct CachedStore {
+    inner: Arc<dyn Store>,
+    prompts: moka::sync::Cache<String, Arc<Prompt>>,
+}
+
+impl std::fmt::Debug for CachedStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CachedStore")
+            .field("inner", &self.inner)
+            .field("entries", &self.prompts.entry_count())
+            .finish()
+    }
+}
+
+impl CachedStore {
+    /// Caches up to `capacity` prompts of `inner` for `ttl` each.
+    pub fn new(inner: Arc<dyn Store>, ttl: Duration, capacity: u64) -> Self {
+        Self {
+            inner,
+            prompts: moka::sync::Cache::builder()
+                .max_capacity(capacity)
+                .time_to_live(ttl)
+                .build(),
+        }
+    }
+
+    fn key(user: UserId, slug: &str) -> String {
+        let mut key = String::with_capacity(37 + slug.len());
+        key.push_str(&user.to_string());
+        key.push('/');
+        key.push_str(slug);
+        key
+    }
+}
+
+#[async_trait]
+impl UserStore for CachedStore {
+    async fn insert_user(&self, user: &User) -> Result<()> {
+        self.inner.insert_user(user).await
+    }
+
+    async fn user(&self, id: UserId) -> Result<Option<User>> {
+        self.inner.user(id).await
+    }
+
+    async fn delete_user(&self, id: UserId) -> Result<bool> {
+        let deleted = self.inner.delete_user(id).await;
+        self.prompts.invalidate_all();
+        deleted
+    }
+}
+
+#[async_trait]
+impl PromptStore for CachedStore {
+    async fn insert_prompts(&self, user: UserId, prompts: &[PromptRecord]) -> Result<Inserted> {
+        self.inner.insert_prompts(user, prompts).await
+    }
+
+    async fn prompt(&self, user: UserId, slug: &str) -> Result<Option<Prompt>> {
+        let key = Self::key(user, slug);
+        if let Some(hit) = self.prompts.get(&key) {
+            return Ok(Some(Prompt::clone(&hit)));
+        }
+        let found = self.inner.prompt(user, slug).await?;
+        if let Some(p) = &found {
+            self.prompts.insert(key, Arc::new(p.clone()));
+        }
+        Ok(found)
+    }
+
+    async fn modify_prompt(
+        &self,
+        user: UserId,
+        slug: &str,
+        change: &PromptMutator<'_>,
+    ) -> Result<Option<Prompt>> {
+        let result = self.inner.modify_prompt(user, slug, change).await;
+        self.prompts.invalidate(&Self::key(user, slug));
+        result
+    }
+
+    async fn delete_prompt(&self, user: UserId, slug: &str) -> Result<bool> {
+        let result = self.inner.delete_prompt(user, slug).await;
+        self.prompts.invalidate(&Self::key(user, slug));
+        result
+    }
+
+    async fn list_prompts(
+        &self,
+        user: UserId,
+        spec: &ListSpec,
+    ) -> Result<Vec<Ranked<PromptSummary>>> {
+        self.inner.list_prompts(user, spec).await
+    }
+
+    async fn search_prompts(
+        &self,
+        user: UserId,
+        spec: &SearchSpec,
+    ) -> Result<Vec<SearchCandidate>> {
+        self.inner.search_prompts(user, spec).await
+    }
+
+    async fn prompt_summaries(&self, user: UserId, ids: &[PromptId]) -> Result<Vec<PromptSummary>> {
+        self.inner.prompt_summaries(user, ids).await
+    }
+
+    async fn tags(&self, user: UserId) -> Result<Vec<TagCount>> {
+        self.inner.tags(user).await
+    }
+
+    async fn versions(
+        &self,
+        user: UserId,
+        slug: &str,
+        before: Option<u32>,
+        limit: u32,
+    ) -> Result<Option<Vec<PromptVersion>>> {
+        self.inner.versions(user, slug, before, limit).await
+    }
+
+    async fn version(
+        &self,
+        user: UserId,
+        slug: &str,
+        version: u32,
+    ) -> Result<Option<PromptVersion>> {
+        self.inner.version(user, slug, version).await
+    }
+
+    async fn export_prompts(&self, user: UserId) -> Result<Vec<(Prompt, Vec<PromptVersion>)>> {
+        self.inner.export_prompts(user).await
+    }
+
+    async fn rescore_all(&self, scorer: &Scorer<'_>) -> Result<u64> {
+        // Scores are not part of a cached `Prompt`.
+        self.inner.rescore_all(scorer).await
+    }
+}
+
+#[async_trait]
+impl DraftStore for CachedStore {
+    async fn save_draft(
+        &self,
+        user: UserId,
+        draft: &Draft,
+        max_live: usize,
+        now: DateTime<Utc>,
+    ) -> Result<DraftSaved> {
+        self.inner.save_draft(user, draft, max_live, now).await
+    }
+
+    async fn draft(&self, user: UserId, id: DraftId, now: DateTime<Utc>) -> Result<Option<Draft>> {
+        self.inner.draft(user, id, now).await
+    }
+
+    async fn drafts(&self, user: UserId, now: DateTime<Utc>) -> Result<Vec<Draft>> {
+        self.inner.drafts(user, now).await
+    }
+
+    async fn draft_summary(&self, user: UserId, now: DateTime<Utc>) -> Result<DraftSummary> {
+        self.inner.draft_summary(user, now).await
+    }
+
+    async fn delete_draft(&self, user: UserId, id: DraftId) -> Result<bool> {
+        self.inner.delete_draft(user, id).await
+    }
+
+    async fn purge_expired_drafts(&self, now: DateTime<Utc>) -> Result<u64> {
+        self.inner.purge_expired_drafts(now).await
+    }
+}
+
+#[async_trait]
+impl PreferenceStore for CachedStore {
+    async fn preferences(&self, user: UserId) -> Result<Preferences> {
+        self.inner.preferences(user).await
+    }
+
+    async fn update_preferences(
+        &self,
+        user: UserId,
+        change: &PreferencesMutator<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<Preferences> {
+        self.inner.update_preferences(user, change, now).await
+    }
+}
+
+#[async_trait]
+impl ApiKeyStore for CachedStore {
+    async fn insert_api_key(
+        &self,
+        user: UserId,
+        key: &ApiKey,
+        hash: &SecretHash,
+        max_per_user: usize,
+    ) -> Result<bool> {
+        self.inner
+            .insert_api_key(user, key, hash, max_per_user)
+            .await
+    }
+
+    async fn api_key_by_hash(&self, hash: &SecretHash) -> Result<Option<StoredApiKey>> {
+        self.inner.api_key_by_hash(hash).await
+    }
+
+    async fn api_keys(&self, user: UserId) -> Result<Vec<ApiKey>> {
+        self.inner.api_keys(user).await
+    }
+
+    async fn delete_api_key(&self, user: UserId, id: ApiKeyId) -> Result<bool> {
+        self.inner.delete_api_key(user, id).await
+    }
+
+    async fn touch_api_key(&self, id: ApiKeyId, at: DateTime<Utc>) -> Result<()> {
+        self.inner.touch_api_key(id, at).await
+    }
+}
+
+#[async_trait]
+impl MetaStore for CachedStore {
+    async fn meta(&self, key: &str) -> Result<Option<String>> {
+        self.inner.meta(key).await
+    }
+
+    async fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.inner.set_meta(key, value).await
+    }
+}
+
+#[async_trait]
+impl Store for CachedStore {
+    fn backend(&self) -> &'static str {
+        self.inner.backend()
+    }
+
+    async fn ping(&self) -> Result<()> {
+        self.inner.ping().await
+    }
+}
