@@ -405,6 +405,8 @@ impl PromptDb {
         let mut records: Vec<PromptRecord> = Vec::with_capacity(prompts.len());
         for (i, p) in prompts.into_iter().enumerate() {
             let at = format!("prompts[{i}]");
+            let body = PromptBody::build(&p.name, &p.description, p.content, &p.tags, p.variables)
+                .map_err(|e| e.within(&at))?;
             let slug = match p.slug.as_deref() {
                 Some(s) => Slug::parse("slug", s),
                 None => Slug::derive_from(&p.name).ok_or_else(|| {
@@ -421,8 +423,6 @@ impl PromptDb {
                     format!("`{slug}` is used twice in this batch (also prompts[{j}])"),
                 ));
             }
-            let body = PromptBody::build(&p.name, &p.description, p.content, &p.tags, p.variables)
-                .map_err(|e| e.within(&at))?;
             let prompt = Prompt {
                 id: crate::PromptId::new(),
                 slug,
@@ -862,6 +862,21 @@ impl PromptDb {
         require_write(principal)?;
         let now = self.now();
         let apply = move |current: Preferences| current.merged(patch.clone());
+        self.store()
+            .update_preferences(principal.user_id(), &apply, now)
+            .await
+    }
+
+    /// Replaces the caller's preferences with `prefs` entirely.
+    #[instrument(skip_all)]
+    pub async fn replace_preferences(
+        &self,
+        principal: &Principal,
+        prefs: Map<String, Value>,
+    ) -> Result<Preferences> {
+        require_write(principal)?;
+        let now = self.now();
+        let apply = move |_: Preferences| Preferences::default().merged(prefs.clone());
         self.store()
             .update_preferences(principal.user_id(), &apply, now)
             .await

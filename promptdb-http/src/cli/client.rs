@@ -1,0 +1,288 @@
+//! Where CLI commands go: a PromptDB server over HTTP, or the local database directly.
+
+use std::collections::BTreeMap;
+
+use promptdb_core::{
+    ApiKey, ApiKeyId, CreatedApiKey, Error, Export, ListQuery, NewApiKey, NewPrompt, Page,
+    Principal, Prompt, PromptDb, PromptPatch, PromptSummary, RenderedPrompt, SearchQuery, TagCount,
+};
+use reqwest::{Method, StatusCode};
+use serde::{Serialize, de::DeserializeOwned};
+
+use crate::{
+    rest::{CreatePrompts, CreatedPrompts, KeyList, RenderRequest, TagList},
+};
+
+/// A CLI session's backend.
+#[derive(Debug)]
+pub enum Client {
+    /// The database on this machine, as the local user.
+    Local {
+        /// The service.
+        db: PromptDb,
+        /// The local user.
+        me: Principal,
+    },
+    /// A server.
+    Remote(Remote),
+}
+
+/// A PromptDB server reached over HTTP.
+#[derive(Debug)]
+pub struct Remote {
+    http: reqwest::Client,
+    base: String,
+    key: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct ErrorEnvelope {
+    error: ErrorPayload,
+}
+
+#[derive(serde::Deserialize)]
+struct ErrorPayload {
+    code: String,
+    message: String,
+    field: Option<String>,
+}
+
+/// Turns an API error body back into the domain error it came from.
+fn api_error(status: StatusCode, body: &[u8]) -> Error {
+    let Ok(ErrorEnvelope { error: e }) = serde_json::from_slice::<ErrorEnvelope>(body) else {
+        return Error::backend(format!("the server answered {status}"));
+    };
+    let field = e.field.unwrap_or_else(|| "request".into());
+    match e.code.as_str() {
+        "not_found" => Error::NotFound {
+            what: "resource",
+            key: e.message,
+        },
+        "invalid" => Error::Invalid {
+            reason: e.message.strip_prefix(&format!("{field}: ")).unwrap_or(&e.message).to_owned(),
+            field,
+        },
+        "malformed" => Error::invalid(field, e.message),
+        "conflict" => Error::Conflict {
+            reason: e.message.strip_prefix(&format!("{field}: ")).unwrap_or(&e.message).to_owned(),
+            field,
+        },
+        "unauthorized" => Error::Unauthorized,
+        "forbidden" => Error::forbidden(e.message),
+        "unavailable" => Error::Unavailable(e.message.into()),
+        _ => Error::backend(format!("{} ({})", e.message, e.code)),
+    }
+}
+
+impl Remote {
+    /// A client for the server at `base` (`http://127.0.0.1:5001`).
+    pub fn new(base: &str, key: Option<String>) -> Result<Self, Error> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("promptdb-cli/", env!("CARGO_PKG_VERSION")))
+            .timeout(std::time::Duration::from_secs(120))
+            .build()
+            .map_err(Error::backend)?;
+        Ok(Self {
+            http,
+            base: base.trim_end_matches('/').to_owned(),
+            key,
+        })
+    }
+
+    async fn call<B: Serialize, T: DeserializeOwned>(&self, method: Method, path: &str, body: Option<&B>) -> Result<T, Error> {
+        let bytes = self.raw(method, path, body).await?;
+        let bytes = if bytes.is_empty() { b"null".to_vec() } else { bytes };
+        serde_json::from_slice(&bytes).map_err(|e| Error::backend(format!("unexpected response from the server: {e}")))
+    }
+
+    async fn raw<B: Serialize>(&self, method: Method, path: &str, body: Option<&B>) -> Result<Vec<u8>, Error> {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(key) = &self.key {
+            req = req.bearer_auth(key);
+        }
+        if let Some(body) = body {
+            req = req.json(body);
+        }
+        let response = req.send().await.map_err(|e| {
+            Error::Unavailable(format!("cannot reach {}: {e}", self.base).into())
+        })?;
+        let status = response.status();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| Error::Unavailable(Box::new(e)))?
+            .to_vec();
+        if status.is_success() {
+            Ok(bytes)
+        } else {
+            Err(api_error(status, &bytes))
+        }
+    }
+}
+
+fn encode(segment: &str) -> String {
+    // Slugs and ids are URL-safe; anything else is rejected by the server with a clear error.
+    segment
+        .bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn query_string(pairs: &[(&str, String)]) -> String {
+    if pairs.is_empty() {
+        return String::new();
+    }
+    format!("?{}", serde_urlencoded::to_string(pairs).unwrap_or_default())
+}
+
+const NONE: Option<&()> = None;
+
+impl Client {
+    /// Saves a batch.
+    pub async fn save_prompts(&self, prompts: Vec<NewPrompt>) -> Result<Vec<Prompt>, Error> {
+        match self {
+            Self::Local { db, me } => db.save_prompts(me, prompts).await,
+            Self::Remote(r) => {
+                let out: CreatedPrompts = r.call(Method::POST, "/api/v1/prompts", Some(&CreatePrompts { prompts })).await?;
+                Ok(out.prompts)
+            }
+        }
+    }
+
+    /// One prompt.
+    pub async fn get_prompt(&self, slug: &str) -> Result<Prompt, Error> {
+        match self {
+            Self::Local { db, me } => db.get_prompt(me, slug).await,
+            Self::Remote(r) => r.call(Method::GET, &format!("/api/v1/prompts/{}", encode(slug)), NONE).await,
+        }
+    }
+
+    /// Renders a prompt.
+    pub async fn render_prompt(&self, slug: &str, variables: BTreeMap<String, String>) -> Result<RenderedPrompt, Error> {
+        match self {
+            Self::Local { db, me } => db.render_prompt(me, slug, &variables).await,
+            Self::Remote(r) => {
+                let body = RenderRequest { variables };
+                r.call(Method::POST, &format!("/api/v1/prompts/{}/render", encode(slug)), Some(&body)).await
+            }
+        }
+    }
+
+    /// A page of the ranked list.
+    pub async fn list_prompts(&self, query: ListQuery) -> Result<Page<PromptSummary>, Error> {
+        match self {
+            Self::Local { db, me } => db.list_prompts(me, query).await,
+            Self::Remote(r) => {
+                let mut pairs: Vec<(&str, String)> = query.filters.tags.iter().map(|t| ("tag", t.clone())).collect();
+                if let Some(p) = query.filters.pinned {
+                    pairs.push(("pinned", p.to_string()));
+                }
+                if let Some(f) = query.filters.favorite {
+                    pairs.push(("favorite", f.to_string()));
+                }
+                if let Some(l) = query.limit {
+                    pairs.push(("limit", l.to_string()));
+                }
+                if let Some(c) = query.cursor {
+                    pairs.push(("cursor", c));
+                }
+                r.call(Method::GET, &format!("/api/v1/prompts{}", query_string(&pairs)), NONE).await
+            }
+        }
+    }
+
+    /// A page of search results.
+    pub async fn search_prompts(&self, query: SearchQuery) -> Result<Page<PromptSummary>, Error> {
+        match self {
+            Self::Local { db, me } => db.search_prompts(me, query).await,
+            Self::Remote(r) => {
+                let mut pairs: Vec<(&str, String)> = vec![("q", query.q)];
+                pairs.extend(query.filters.tags.iter().map(|t| ("tag", t.clone())));
+                if let Some(l) = query.limit {
+                    pairs.push(("limit", l.to_string()));
+                }
+                if let Some(c) = query.cursor {
+                    pairs.push(("cursor", c));
+                }
+                r.call(Method::GET, &format!("/api/v1/prompts{}", query_string(&pairs)), NONE).await
+            }
+        }
+    }
+
+    /// Changes a prompt.
+    pub async fn update_prompt(&self, slug: &str, patch: PromptPatch) -> Result<Prompt, Error> {
+        match self {
+            Self::Local { db, me } => db.update_prompt(me, slug, patch).await,
+            Self::Remote(r) => r.call(Method::PATCH, &format!("/api/v1/prompts/{}", encode(slug)), Some(&patch)).await,
+        }
+    }
+
+    /// Deletes a prompt.
+    pub async fn delete_prompt(&self, slug: &str) -> Result<(), Error> {
+        match self {
+            Self::Local { db, me } => db.delete_prompt(me, slug).await,
+            Self::Remote(r) => r.raw(Method::DELETE, &format!("/api/v1/prompts/{}", encode(slug)), NONE).await.map(drop),
+        }
+    }
+
+    /// Tags with counts.
+    pub async fn tags(&self) -> Result<Vec<TagCount>, Error> {
+        match self {
+            Self::Local { db, me } => db.list_tags(me).await,
+            Self::Remote(r) => r.call::<(), TagList>(Method::GET, "/api/v1/tags", None).await.map(|t| t.tags),
+        }
+    }
+
+    /// Everything the user owns.
+    pub async fn export(&self) -> Result<Export, Error> {
+        match self {
+            Self::Local { db, me } => db.export_user(me).await,
+            Self::Remote(r) => r.call(Method::GET, "/api/v1/export", NONE).await,
+        }
+    }
+
+    /// API keys.
+    pub async fn keys(&self) -> Result<Vec<ApiKey>, Error> {
+        match self {
+            Self::Local { db, me } => db.list_api_keys(me).await,
+            Self::Remote(r) => r.call::<(), KeyList>(Method::GET, "/api/v1/keys", None).await.map(|k| k.keys),
+        }
+    }
+
+    /// Creates an API key.
+    pub async fn create_key(&self, input: NewApiKey) -> Result<CreatedApiKey, Error> {
+        match self {
+            Self::Local { db, me } => db.create_api_key(me, input).await,
+            Self::Remote(r) => r.call(Method::POST, "/api/v1/keys", Some(&input)).await,
+        }
+    }
+
+    /// Revokes an API key.
+    pub async fn revoke_key(&self, id: ApiKeyId) -> Result<(), Error> {
+        match self {
+            Self::Local { db, me } => db.revoke_api_key(me, id).await,
+            Self::Remote(r) => r.raw(Method::DELETE, &format!("/api/v1/keys/{id}"), NONE).await.map(drop),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_errors_map_back_to_domain_errors() {
+        let body = |code: &str, field: Option<&str>| {
+            serde_json::to_vec(&serde_json::json!({"error": {"code": code, "message": "prompts[0].slug: bad", "field": field}})).unwrap()
+        };
+        let e = api_error(StatusCode::UNPROCESSABLE_ENTITY, &body("invalid", Some("prompts[0].slug")));
+        assert_eq!(e.field(), Some("prompts[0].slug"));
+        assert_eq!(e.to_string(), "prompts[0].slug: bad");
+        assert!(matches!(api_error(StatusCode::NOT_FOUND, &body("not_found", None)), Error::NotFound { .. }));
+        assert!(matches!(api_error(StatusCode::UNAUTHORIZED, &body("unauthorized", None)), Error::Unauthorized));
+        assert!(matches!(api_error(StatusCode::BAD_GATEWAY, b"<html>"), Error::Backend(_)));
+    }
+}

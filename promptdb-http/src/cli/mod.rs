@@ -1,0 +1,555 @@
+//! The `promptdb` command line: the server commands and a client for the prompt library, which
+//! talks to a server (`--url`) or directly to the local database.
+//!
+//! Exit codes scripts can rely on: 0 success; 1 unexpected failure; 2 usage error; 3 not found;
+//! 4 invalid input; 5 conflict (slug taken); 6 not authenticated or not allowed; 7 server or
+//! database unavailable.
+
+use std::{
+    collections::BTreeMap,
+    io::{IsTerminal, Read, Write},
+    net::SocketAddr,
+    path::PathBuf,
+    process::ExitCode,
+    time::Duration,
+};
+
+use clap::{Args, Parser, Subcommand};
+use promptdb_core::{
+    ApiKeyId, Error, Filters, ListQuery, NewApiKey, NewPrompt, PromptPatch, PromptSummary, Scope,
+    SearchQuery,
+};
+
+use crate::{LogFormat, Settings};
+
+pub mod client;
+pub mod import;
+pub mod markdown;
+mod server;
+
+use client::Client;
+
+/// PromptDB: your prompt library, from every chat surface.
+#[derive(Debug, Parser)]
+#[command(name = "promptdb", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Args)]
+struct Global {
+    /// Server to talk to (for example http://127.0.0.1:5001); without it, commands use the local
+    /// database directly.
+    #[arg(long, env = "PROMPTDB_URL", global = true)]
+    url: Option<String>,
+    /// API key for --url.
+    #[arg(long, env = "PROMPTDB_API_KEY", global = true, hide_env_values = true)]
+    api_key: Option<String>,
+    /// Database URL (`sqlite://path` or `postgres://…`) for the server and for local commands.
+    #[arg(long, env = "PROMPTDB_DATABASE_URL", global = true, hide_env_values = true)]
+    database_url: Option<String>,
+    /// Directory of the default SQLite database.
+    #[arg(long, env = "PROMPTDB_DATA_DIR", global = true)]
+    data_dir: Option<PathBuf>,
+    /// Settings file (TOML); flags and environment variables override it.
+    #[arg(long, env = "PROMPTDB_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server: REST API, MCP over streamable HTTP, health checks.
+    Serve(ServeArgs),
+    /// Serve MCP over standard input and output, as the local user.
+    Stdio,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Save a new prompt (content from --content, --file, or standard input).
+    Add(AddArgs),
+    /// Show a prompt, or render it with --var.
+    Get {
+        /// The prompt's slug.
+        slug: String,
+        /// A variable value, `name=value` (repeatable); prints the rendered text.
+        #[arg(long = "var", value_name = "NAME=VALUE")]
+        vars: Vec<String>,
+        /// Print only the content (or the rendered text).
+        #[arg(long)]
+        raw: bool,
+    },
+    /// List prompts, best first.
+    Ls(LsArgs),
+    /// Search prompts by words and #tags.
+    Search {
+        /// Words and #tags.
+        #[arg(required = true)]
+        query: Vec<String>,
+        /// Only prompts with this tag (repeatable).
+        #[arg(long)]
+        tag: Vec<String>,
+        /// How many results.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// Edit a prompt in $EDITOR.
+    Edit {
+        /// The prompt's slug.
+        slug: String,
+    },
+    /// Delete a prompt and its history.
+    Rm {
+        /// The prompt's slug.
+        slug: String,
+    },
+    /// List tags with counts.
+    Tags,
+    /// Export everything as one JSON document.
+    Export {
+        /// Write to this file instead of standard output.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Import a PromptDB export file or a folder of Markdown prompts.
+    Import {
+        /// An export (.json) or a directory of .md files (such as .claude/commands).
+        path: PathBuf,
+        /// Stop at the first prompt whose slug is taken (default: skip it).
+        #[arg(long)]
+        fail_on_conflict: bool,
+    },
+    /// Manage API keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "PROMPTDB_BIND")]
+    bind: Option<SocketAddr>,
+    /// Log format.
+    #[arg(long, env = "PROMPTDB_LOG_FORMAT", value_enum)]
+    log_format: Option<LogFormat>,
+    /// Host names the MCP endpoint accepts besides loopback (repeatable; `*` for any).
+    #[arg(long = "mcp-allowed-host", env = "PROMPTDB_MCP_ALLOWED_HOSTS", value_delimiter = ',')]
+    mcp_allowed_hosts: Vec<String>,
+    /// Test only: serve the MCP conformance suite's fixtures and let unauthenticated requests act
+    /// as the local user.
+    #[arg(long, hide = true)]
+    conformance_test_mode: bool,
+}
+
+#[derive(Debug, Args)]
+struct AddArgs {
+    /// Slug; derived from the name when absent.
+    #[arg(long)]
+    slug: Option<String>,
+    /// Name.
+    #[arg(long)]
+    name: String,
+    /// Description.
+    #[arg(long, default_value = "")]
+    description: String,
+    /// Tag (repeatable).
+    #[arg(long)]
+    tag: Vec<String>,
+    /// Content; read from --file or standard input when absent.
+    #[arg(long, conflicts_with = "file")]
+    content: Option<String>,
+    /// Read the content from this file.
+    #[arg(long)]
+    file: Option<PathBuf>,
+    /// Pin it.
+    #[arg(long)]
+    pinned: bool,
+    /// Mark it favourite.
+    #[arg(long)]
+    favorite: bool,
+}
+
+#[derive(Debug, Args)]
+struct LsArgs {
+    /// Only prompts with this tag (repeatable).
+    #[arg(long)]
+    tag: Vec<String>,
+    /// Only pinned prompts.
+    #[arg(long)]
+    pinned: bool,
+    /// Only favourites.
+    #[arg(long)]
+    favorite: bool,
+    /// Page size.
+    #[arg(long, default_value_t = 50)]
+    limit: u32,
+    /// Every prompt, not just the first page.
+    #[arg(long)]
+    all: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// List API keys.
+    Ls,
+    /// Create an API key and print its secret (shown once).
+    Create {
+        /// What the key is for.
+        name: String,
+        /// Only allow reading.
+        #[arg(long)]
+        read_only: bool,
+    },
+    /// Revoke an API key by id.
+    Revoke {
+        /// The key's id.
+        id: String,
+    },
+}
+
+/// Exit code for an error.
+fn exit_code(e: &Error) -> u8 {
+    match e {
+        Error::NotFound { .. } => 3,
+        Error::Invalid { .. } => 4,
+        Error::Conflict { .. } => 5,
+        Error::Unauthorized | Error::Forbidden { .. } => 6,
+        Error::Unavailable(_) => 7,
+        _ => 1,
+    }
+}
+
+fn fail(e: &Error) -> ExitCode {
+    let message = match e {
+        Error::Unauthorized => "not authenticated: pass --api-key or set PROMPTDB_API_KEY".to_owned(),
+        Error::Unavailable(source) => format!("unavailable: {source}"),
+        other => other.to_string(),
+    };
+    eprintln!("error: {message}");
+    ExitCode::from(exit_code(e))
+}
+
+fn print_json<T: serde::Serialize>(value: &T) -> Result<(), Error> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value).map_err(Error::backend)?;
+    writeln!(out).map_err(Error::backend)
+}
+
+fn summary_line(p: &PromptSummary) -> String {
+    let mark = format!("{}{}", if p.pinned { "📌" } else { "" }, if p.favorite { "★" } else { "" });
+    let tags = if p.tags.is_empty() { String::new() } else { format!("  [{}]", p.tags.join(", ")) };
+    format!("{:<32} {}{}{}", p.slug.as_str(), if mark.is_empty() { String::new() } else { format!("{mark} ") }, p.name, tags)
+}
+
+/// Settings from the file, then the global flags and environment.
+fn settings(global: &Global) -> anyhow::Result<Settings> {
+    let mut settings = match &global.config {
+        Some(path) => Settings::from_file(path)?,
+        None => Settings::default(),
+    };
+    if global.database_url.is_some() {
+        settings.database_url.clone_from(&global.database_url);
+    }
+    if global.data_dir.is_some() {
+        settings.data_dir.clone_from(&global.data_dir);
+    }
+    settings.validate()?;
+    Ok(settings)
+}
+
+/// Runs the command line.
+pub async fn run(cli: Cli) -> ExitCode {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let settings = match settings(&cli.global) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    match cli.command {
+        Command::Serve(args) => server::serve(settings, args).await,
+        Command::Stdio => server::stdio(settings).await,
+        Command::Migrate => server::migrate(settings).await,
+        command => {
+            let client = match connect(&cli.global, &settings).await {
+                Ok(c) => c,
+                Err(e) => return fail(&e),
+            };
+            match client_command(&client, command, cli.global.json).await {
+                Ok(code) => code,
+                Err(e) => fail(&e),
+            }
+        }
+    }
+}
+
+async fn connect(global: &Global, settings: &Settings) -> Result<Client, Error> {
+    if let Some(url) = &global.url {
+        return Ok(Client::Remote(client::Remote::new(url, global.api_key.clone())?));
+    }
+    let store = crate::open_store(&settings.database_url(), Duration::ZERO).await?;
+    let db = promptdb_core::PromptDb::with_config(store, settings.core.clone())?;
+    let (user, _) = db.local_user().await?;
+    Ok(Client::Local {
+        db,
+        me: promptdb_core::Principal::full(user.id),
+    })
+}
+
+fn parse_vars(vars: &[String]) -> Result<BTreeMap<String, String>, Error> {
+    vars.iter()
+        .map(|v| {
+            v.split_once('=')
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .ok_or_else(|| Error::invalid("--var", format!("`{v}` is not NAME=VALUE")))
+        })
+        .collect()
+}
+
+fn read_stdin() -> Result<String, Error> {
+    if std::io::stdin().is_terminal() {
+        eprintln!("Reading the prompt's content from standard input; end with Ctrl-D.");
+    }
+    let mut s = String::new();
+    std::io::stdin().read_to_string(&mut s).map_err(Error::backend)?;
+    Ok(s)
+}
+
+async fn client_command(client: &Client, command: Command, json: bool) -> Result<ExitCode, Error> {
+    match command {
+        Command::Add(a) => {
+            let content = match (a.content, a.file) {
+                (Some(c), _) => c,
+                (None, Some(path)) => std::fs::read_to_string(&path)
+                    .map_err(|e| Error::invalid("--file", format!("cannot read {}: {e}", path.display())))?,
+                (None, None) => read_stdin()?,
+            };
+            let prompt = NewPrompt {
+                slug: a.slug,
+                name: a.name,
+                description: a.description,
+                content,
+                tags: a.tag,
+                variables: Vec::new(),
+                pinned: a.pinned,
+                favorite: a.favorite,
+            };
+            let saved = client.save_prompts(vec![prompt]).await?.remove(0);
+            if json {
+                print_json(&saved)?;
+            } else {
+                println!("Saved `{}` (version {}).", saved.slug, saved.version);
+            }
+        }
+        Command::Get { slug, vars, raw } => {
+            if vars.is_empty() {
+                let p = client.get_prompt(&slug).await?;
+                if json {
+                    print_json(&p)?;
+                } else if raw {
+                    print!("{}", p.content);
+                } else {
+                    print!("{}", markdown::render(&p));
+                }
+            } else {
+                let rendered = client.render_prompt(&slug, parse_vars(&vars)?).await?;
+                if json {
+                    print_json(&rendered)?;
+                } else {
+                    print!("{}", rendered.text);
+                    if !raw && !rendered.text.ends_with('\n') {
+                        println!();
+                    }
+                }
+            }
+        }
+        Command::Ls(a) => {
+            let filters = Filters {
+                tags: a.tag,
+                pinned: a.pinned.then_some(true),
+                favorite: a.favorite.then_some(true),
+            };
+            let mut items = Vec::new();
+            let mut cursor = None;
+            loop {
+                let page = client
+                    .list_prompts(ListQuery {
+                        filters: filters.clone(),
+                        limit: Some(a.limit),
+                        cursor,
+                    })
+                    .await?;
+                items.extend(page.items);
+                match page.next_cursor {
+                    Some(c) if a.all => cursor = Some(c),
+                    _ => break,
+                }
+            }
+            if json {
+                print_json(&items)?;
+            } else if items.is_empty() {
+                eprintln!("No prompts.");
+            } else {
+                items.iter().for_each(|p| println!("{}", summary_line(p)));
+            }
+        }
+        Command::Search { query, tag, limit } => {
+            let page = client
+                .search_prompts(SearchQuery {
+                    q: query.join(" "),
+                    filters: Filters {
+                        tags: tag,
+                        ..Filters::default()
+                    },
+                    limit: Some(limit),
+                    cursor: None,
+                })
+                .await?;
+            if json {
+                print_json(&page.items)?;
+            } else if page.items.is_empty() {
+                eprintln!("No matches.");
+            } else {
+                page.items.iter().for_each(|p| println!("{}", summary_line(p)));
+            }
+        }
+        Command::Edit { slug } => edit(client, &slug, json).await?,
+        Command::Rm { slug } => {
+            client.delete_prompt(&slug).await?;
+            if json {
+                print_json(&serde_json::json!({ "deleted": slug }))?;
+            } else {
+                println!("Deleted `{slug}`.");
+            }
+        }
+        Command::Tags => {
+            let tags = client.tags().await?;
+            if json {
+                print_json(&tags)?;
+            } else {
+                tags.iter().for_each(|t| println!("{:<24} {}", t.tag, t.count));
+            }
+        }
+        Command::Export { output } => {
+            let spinner = indicatif::ProgressBar::new_spinner().with_message("Exporting…");
+            spinner.enable_steady_tick(Duration::from_millis(120));
+            let export = client.export().await;
+            spinner.finish_and_clear();
+            let export = export?;
+            let bytes = serde_json::to_vec_pretty(&export).map_err(Error::backend)?;
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, &bytes)
+                        .map_err(|e| Error::invalid("--output", format!("cannot write {}: {e}", path.display())))?;
+                    eprintln!("Exported {} prompts to {}.", export.prompts.len(), path.display());
+                }
+                None => {
+                    let mut out = std::io::stdout().lock();
+                    out.write_all(&bytes).and_then(|()| writeln!(out)).map_err(Error::backend)?;
+                }
+            }
+        }
+        Command::Import { path, fail_on_conflict } => {
+            let prompts = import::read_source(&path).map_err(|e| Error::invalid("path", format!("{e:#}")))?;
+            let bar = indicatif::ProgressBar::new(prompts.len() as u64).with_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} prompts {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let report = import::import(client, prompts, fail_on_conflict, |n| bar.set_position(n as u64)).await;
+            bar.finish_and_clear();
+            let report = report?;
+            if json {
+                print_json(&report)?;
+            } else {
+                println!("Imported {} prompts; skipped {} whose slug was taken.", report.imported.len(), report.skipped.len());
+                for s in &report.skipped {
+                    println!("  skipped: {s}");
+                }
+            }
+        }
+        Command::Keys(KeysCommand::Ls) => {
+            let keys = client.keys().await?;
+            if json {
+                print_json(&keys)?;
+            } else {
+                for k in keys {
+                    let scopes: Vec<&str> = k.scopes.iter().map(|s| s.as_str()).collect();
+                    let used = k.last_used_at.map_or("never used".to_owned(), |t| format!("last used {}", t.format("%Y-%m-%d %H:%M")));
+                    println!("{}  {}…  {:<24} {}  {}", k.id, k.prefix, k.name, scopes.join("+"), used);
+                }
+            }
+        }
+        Command::Keys(KeysCommand::Create { name, read_only }) => {
+            let scopes = if read_only { vec![Scope::Read] } else { vec![Scope::Read, Scope::Write] };
+            let created = client.create_key(NewApiKey { name, scopes }).await?;
+            if json {
+                print_json(&created)?;
+            } else {
+                println!("{}", created.secret);
+                eprintln!("This is the only time the key is shown. Id: {}", created.key.id);
+            }
+        }
+        Command::Keys(KeysCommand::Revoke { id }) => {
+            client.revoke_key(ApiKeyId::parse("id", &id)?).await?;
+            if !json {
+                println!("Revoked {id}.");
+            }
+        }
+        Command::Serve(_) | Command::Stdio | Command::Migrate => unreachable!("handled by run"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Opens the prompt as Markdown in `$VISUAL`/`$EDITOR` (default `vi`) and saves what changed.
+async fn edit(client: &Client, slug: &str, json: bool) -> Result<(), Error> {
+    let before = client.get_prompt(slug).await?;
+    let dir = std::env::temp_dir();
+    let path = dir.join(format!("promptdb-{}-{}.md", slug, std::process::id()));
+    std::fs::write(&path, markdown::render(&before)).map_err(Error::backend)?;
+    let editor = std::env::var("VISUAL")
+        .or_else(|_| std::env::var("EDITOR"))
+        .unwrap_or_else(|_| "vi".into());
+    // The editor may carry arguments (`code --wait`).
+    let mut parts = editor.split_whitespace();
+    let program = parts.next().unwrap_or("vi");
+    let status = std::process::Command::new(program)
+        .args(parts)
+        .arg(&path)
+        .status()
+        .map_err(|e| Error::invalid("EDITOR", format!("cannot start `{editor}`: {e}")))?;
+    if !status.success() {
+        return Err(Error::invalid("EDITOR", format!("`{editor}` exited with {status}; nothing saved (your text is in {})", path.display())));
+    }
+    let text = std::fs::read_to_string(&path).map_err(Error::backend)?;
+    let doc = markdown::parse(&text).map_err(|e| Error::invalid("file", format!("{e}; your text is in {}", path.display())))?;
+    let field = |k: &str| doc.front.get(k);
+    let patch = PromptPatch {
+        name: field("name").map(markdown::FrontValue::text).filter(|v| *v != before.name),
+        description: field("description").map(markdown::FrontValue::text).filter(|v| *v != before.description),
+        content: Some(doc.body.clone()).filter(|b| *b != before.content && b.trim_end() != before.content.trim_end()),
+        tags: field("tags").map(markdown::FrontValue::list).filter(|t| *t != before.tags),
+        variables: None,
+        pinned: field("pinned").and_then(markdown::FrontValue::flag).filter(|v| *v != before.pinned),
+        favorite: field("favorite").and_then(markdown::FrontValue::flag).filter(|v| *v != before.favorite),
+    };
+    if patch.is_empty() {
+        let _ = std::fs::remove_file(&path);
+        eprintln!("No changes.");
+        return Ok(());
+    }
+    let after = client.update_prompt(slug, patch).await.inspect_err(|_| {
+        eprintln!("Your edited text is kept in {}", path.display());
+    })?;
+    let _ = std::fs::remove_file(&path);
+    if json {
+        print_json(&after)?;
+    } else {
+        println!("Saved `{}` (version {}).", after.slug, after.version);
+    }
+    Ok(())
+}

@@ -1,0 +1,142 @@
+//! `promptdb serve`, `promptdb stdio`, `promptdb migrate`.
+
+use std::{process::ExitCode, sync::Arc, time::Duration};
+
+use promptdb_core::{Principal, PromptDb};
+use rmcp::ServiceExt;
+use tracing_subscriber::{EnvFilter, fmt};
+
+use super::ServeArgs;
+use crate::{AppState, LogFormat, Settings, redact_url};
+
+fn init_tracing(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,rmcp=warn"));
+    // Logs go to stderr: stdout belongs to the MCP protocol under `stdio`.
+    let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().with_current_span(true).with_span_list(false).try_init(),
+    };
+}
+
+async fn open(settings: &Settings) -> anyhow::Result<PromptDb> {
+    let url = settings.database_url();
+    let store = crate::open_store(&url, Duration::from_secs(settings.prompt_cache_ttl_secs))
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot open the database {}: {e}", redact_url(&url)))?;
+    let db = PromptDb::with_config(store, settings.core.clone())?;
+    db.sync_ranking().await?;
+    Ok(db)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+pub(super) async fn serve(mut settings: Settings, args: ServeArgs) -> ExitCode {
+    if let Some(bind) = args.bind {
+        settings.bind = bind;
+    }
+    if let Some(format) = args.log_format {
+        settings.log_format = format;
+    }
+    settings.mcp_allowed_hosts.extend(args.mcp_allowed_hosts);
+    init_tracing(settings.log_format);
+    match serve_inner(settings, args.conformance_test_mode).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn serve_inner(settings: Settings, conformance_test_mode: bool) -> anyhow::Result<()> {
+    let db = open(&settings).await?;
+    let (user, new_key) = db.local_user().await?;
+    let listener = tokio::net::TcpListener::bind(settings.bind)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
+    let addr = listener.local_addr()?;
+    if let Some(key) = new_key {
+        eprintln!(
+            "\nPromptDB created your API key. It is shown only this once; keep it somewhere safe:\n\n    {}\n\nUse it as `Authorization: Bearer <key>`. Lost it? `promptdb keys create <name>` makes another.\n",
+            key.secret
+        );
+    }
+    if !addr.ip().is_loopback() {
+        tracing::warn!(%addr, "listening beyond loopback: anyone who can reach this address and holds a key can use it");
+    }
+    let mut state = AppState::new(db, settings.clone());
+    if conformance_test_mode {
+        tracing::warn!("conformance test mode: unauthenticated requests act as the local user");
+        state.anonymous = Some(Principal::full(user.id));
+    }
+    tracing::info!(
+        url = %format!("http://{addr}"),
+        mcp = %format!("http://{addr}/mcp"),
+        database = %redact_url(&settings.database_url()),
+        "PromptDB listening"
+    );
+    // Lets tests and scripts learn the port when binding port 0.
+    println!("listening on http://{addr}");
+    crate::serve(state, listener, shutdown_signal()).await?;
+    Ok(())
+}
+
+pub(super) async fn stdio(settings: Settings) -> ExitCode {
+    init_tracing(settings.log_format);
+    let run = async {
+        let db = open(&settings).await?;
+        let (user, _) = db.local_user().await?;
+        let factory = crate::mcp::McpFactory::new(db, Some(Principal::full(user.id)), false);
+        let running = factory
+            .server()
+            .serve(rmcp::transport::stdio())
+            .await
+            .map_err(|e| anyhow::anyhow!("MCP handshake failed: {e}"))?;
+        running.waiting().await?;
+        anyhow::Ok(())
+    };
+    match run.await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+pub(super) async fn migrate(settings: Settings) -> ExitCode {
+    init_tracing(settings.log_format);
+    let url = settings.database_url();
+    match crate::open_store(&url, Duration::ZERO).await {
+        Ok(store) => {
+            let _: Arc<dyn promptdb_core::Store> = store;
+            eprintln!("Database {} is up to date.", redact_url(&url));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: cannot migrate {}: {e}", redact_url(&url));
+            ExitCode::from(7)
+        }
+    }
+}

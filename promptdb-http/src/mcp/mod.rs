@@ -1,0 +1,363 @@
+//! The MCP server: PromptDB's tools, every saved prompt as an MCP prompt (slash command) and as
+//! a `prompt://{slug}` resource, and the library widget. Served over streamable HTTP
+//! ([`service`]) and stdio.
+
+use std::{collections::BTreeMap, sync::Arc};
+
+use promptdb_core::{ListQuery, Principal, PromptDb};
+use rmcp::{
+    ErrorData as McpError, RoleServer, ServerHandler,
+    handler::server::router::tool::ToolRouter,
+    model::{
+        GetPromptRequestParams, GetPromptResponse, GetPromptResult, Implementation,
+        ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
+        PaginatedRequestParams, Prompt, PromptArgument, PromptMessage, ReadResourceRequestParams,
+        ReadResourceResponse, ReadResourceResult, Role, ServerCapabilities, ServerConfig,
+    },
+    service::RequestContext,
+    tool_handler,
+    transport::streamable_http_server::{
+        StreamableHttpServerConfig, StreamableHttpService, session::local::LocalSessionManager,
+    },
+};
+use tokio_util::sync::CancellationToken;
+
+pub mod args;
+pub mod fixtures;
+pub mod resources;
+mod schema;
+mod text;
+mod tools;
+
+const INSTRUCTIONS: &str = "PromptDB is the user's personal prompt library. Use search_prompts \
+(words and #tags) or list_prompts to find prompts, get_prompt for a prompt's text (pass \
+`variables` to fill in its {{placeholders}}), save_prompts when the user wants to keep a prompt, \
+update_prompt to change one, and track_prompt_use after using one. Every saved prompt is also an \
+MCP prompt named by its slug.";
+
+/// The MCP server for one connection (HTTP session or request, or a stdio process).
+#[derive(Clone)]
+pub struct PromptDbMcp {
+    db: PromptDb,
+    tools: Arc<ToolRouter<Self>>,
+    /// The principal when the transport has no HTTP request (stdio runs as the local user).
+    local: Option<Principal>,
+    fixtures: bool,
+}
+
+impl std::fmt::Debug for PromptDbMcp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PromptDbMcp")
+            .field("db", &self.db)
+            .field("local", &self.local)
+            .field("fixtures", &self.fixtures)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds [`PromptDbMcp`] instances cheaply: the tool router is built once and shared.
+#[derive(Clone, Debug)]
+pub struct McpFactory {
+    template: PromptDbMcp,
+}
+
+impl McpFactory {
+    /// A factory for servers over `db`. `local` is the principal for transports without HTTP
+    /// requests (stdio); `fixtures` adds the conformance suite's fixture tools, prompts and
+    /// resources (test mode only).
+    pub fn new(db: PromptDb, local: Option<Principal>, fixtures: bool) -> Self {
+        let mut tools = PromptDbMcp::product_tools();
+        if fixtures {
+            tools += PromptDbMcp::fixture_tools();
+            tools += PromptDbMcp::fixture_client_tools();
+        }
+        Self {
+            template: PromptDbMcp {
+                db,
+                tools: Arc::new(tools),
+                local,
+                fixtures,
+            },
+        }
+    }
+
+    /// A server instance.
+    pub fn server(&self) -> PromptDbMcp {
+        self.template.clone()
+    }
+}
+
+/// Settings of the HTTP transport.
+#[derive(Debug, Clone)]
+pub struct McpHttpOptions {
+    /// `Host` values accepted (DNS-rebinding protection); empty or `*` accepts any.
+    pub allowed_hosts: Vec<String>,
+    /// Stateless JSON-response mode without sessions (serverless deployments).
+    pub stateless: bool,
+    /// Largest request body.
+    pub max_body_bytes: usize,
+}
+
+/// The MCP endpoint as a tower service, to nest in any axum router:
+/// `Router::new().nest_service("/mcp", promptdb_http::mcp::service(factory, options, token))`.
+/// Put an authentication layer in front that inserts a [`Principal`] into the request
+/// extensions; tools read it from there. Cancel `shutdown` to close open streams.
+pub fn service(
+    factory: McpFactory,
+    options: &McpHttpOptions,
+    shutdown: CancellationToken,
+) -> StreamableHttpService<PromptDbMcp, LocalSessionManager> {
+    let mut config = StreamableHttpServerConfig::default()
+        .with_cancellation_token(shutdown)
+        .with_max_request_body_bytes(options.max_body_bytes);
+    config = if options.allowed_hosts.is_empty() || options.allowed_hosts.iter().any(|h| h == "*") {
+        config.disable_allowed_hosts()
+    } else {
+        config.with_allowed_hosts(options.allowed_hosts.clone())
+    };
+    if options.stateless {
+        config = config.with_legacy_session_mode(false).with_json_response(true);
+    }
+    StreamableHttpService::new(
+        move || Ok(factory.server()),
+        Arc::new(LocalSessionManager::default()),
+        config,
+    )
+}
+
+impl PromptDbMcp {
+    /// The caller: from the HTTP request an auth layer authenticated, else the local user.
+    fn principal(&self, ctx: &RequestContext<RoleServer>) -> Result<Principal, McpError> {
+        if let Some(parts) = ctx.extensions.get::<http::request::Parts>() {
+            return parts
+                .extensions
+                .get::<Principal>()
+                .cloned()
+                .ok_or_else(|| McpError::invalid_request("not authenticated", None));
+        }
+        self.local
+            .clone()
+            .ok_or_else(|| McpError::invalid_request("not authenticated", None))
+    }
+
+    fn optional_principal(&self, ctx: &RequestContext<RoleServer>) -> Option<Principal> {
+        self.principal(ctx).ok()
+    }
+}
+
+/// Prompt arguments arrive as JSON; MCP says strings, but be lenient with numbers and booleans.
+fn argument_values(arguments: Option<serde_json::Map<String, serde_json::Value>>) -> BTreeMap<String, String> {
+    arguments
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| match v {
+            serde_json::Value::String(s) => (k, s),
+            other => (k, other.to_string()),
+        })
+        .collect()
+}
+
+#[tool_handler(router = self.tools)]
+impl ServerHandler for PromptDbMcp {
+    fn get_info(&self) -> ServerConfig {
+        if self.fixtures {
+            return fixtures::server_config(INSTRUCTIONS);
+        }
+        let capabilities = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_prompts()
+            .enable_resources()
+            .build();
+        ServerConfig::new(capabilities)
+            .with_server_info(
+                Implementation::new("promptdb", env!("CARGO_PKG_VERSION")).with_title("PromptDB"),
+            )
+            .with_instructions(INSTRUCTIONS)
+    }
+
+    async fn list_prompts(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, McpError> {
+        let me = self.principal(&ctx)?;
+        let cursor = request.and_then(|r| r.cursor);
+        let mut prompts = Vec::new();
+        if self.fixtures && cursor.is_none() {
+            prompts.extend(fixtures::prompts());
+        }
+        let page = self
+            .db
+            .list_prompts(
+                &me,
+                ListQuery {
+                    limit: Some(100),
+                    cursor,
+                    ..ListQuery::default()
+                },
+            )
+            .await
+            .map_err(|e| McpError::invalid_params(tools::failure_message(&e), None))?;
+        for summary in page.items {
+            // Variables live on the full prompt; the summary list does not carry them.
+            let full = self
+                .db
+                .get_prompt(&me, summary.slug.as_str())
+                .await
+                .map_err(|e| McpError::internal_error(tools::failure_message(&e), None))?;
+            let arguments: Vec<PromptArgument> = full
+                .variables
+                .iter()
+                .map(|v| {
+                    let mut a = PromptArgument::new(&v.name).with_required(v.required && v.default.is_none());
+                    if !v.description.is_empty() {
+                        a = a.with_description(&v.description);
+                    }
+                    a
+                })
+                .collect();
+            let description = if full.description.is_empty() {
+                full.name.clone()
+            } else {
+                full.description.clone()
+            };
+            prompts.push(
+                Prompt::new(full.slug.as_str(), Some(description), Some(arguments)).with_title(full.name),
+            );
+        }
+        let mut result = ListPromptsResult::with_all_items(prompts);
+        result.next_cursor = page.next_cursor;
+        Ok(result)
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, McpError> {
+        if self.fixtures
+            && let Some(result) = fixtures::get_prompt(&request.name, request.arguments.as_ref())
+        {
+            return result.map(Into::into);
+        }
+        let me = self.principal(&ctx)?;
+        let values = argument_values(request.arguments);
+        let prompt = self.db.get_prompt(&me, &request.name).await.map_err(|e| match e {
+            promptdb_core::Error::NotFound { .. } | promptdb_core::Error::Invalid { .. } => {
+                McpError::invalid_params(format!("no prompt named `{}`", request.name), None)
+            }
+            e => McpError::internal_error(tools::failure_message(&e), None),
+        })?;
+        let text = promptdb_core::template::render(&prompt.content, &prompt.variables, &values)
+            .map_err(|e| McpError::invalid_params(e.to_string(), None))?;
+        if me.can_write()
+            && let Err(e) = self.db.track_prompt_use(&me, &request.name).await
+        {
+            tracing::warn!(error = %e, "could not record the use of an MCP prompt");
+        }
+        let description = if prompt.description.is_empty() {
+            prompt.name
+        } else {
+            prompt.description
+        };
+        Ok(GetPromptResult::new(vec![PromptMessage::new_text(Role::User, text)])
+            .with_description(description)
+            .into())
+    }
+
+    // Logging levels and resource subscriptions exist only for the conformance fixtures:
+    // PromptDB sends no log notifications and its resources change only when the user edits them.
+    #[allow(deprecated)]
+    async fn set_level(
+        &self,
+        _request: rmcp::model::SetLevelRequestParams,
+        _ctx: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        if self.fixtures {
+            Ok(())
+        } else {
+            Err(McpError::method_not_found::<rmcp::model::SetLevelRequestMethod>())
+        }
+    }
+
+    #[allow(deprecated)]
+    async fn subscribe(
+        &self,
+        _request: rmcp::model::SubscribeRequestParams,
+        _ctx: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        if self.fixtures {
+            Ok(())
+        } else {
+            Err(McpError::method_not_found::<rmcp::model::SubscribeRequestMethod>())
+        }
+    }
+
+    #[allow(deprecated)]
+    async fn unsubscribe(
+        &self,
+        _request: rmcp::model::UnsubscribeRequestParams,
+        _ctx: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        if self.fixtures {
+            Ok(())
+        } else {
+            Err(McpError::method_not_found::<rmcp::model::UnsubscribeRequestMethod>())
+        }
+    }
+
+    fn accepted_subscription_filter(
+        &self,
+        requested: &rmcp::model::SubscriptionFilter,
+    ) -> Option<rmcp::model::SubscriptionFilter> {
+        self.fixtures.then(|| requested.clone())
+    }
+
+    async fn list_resources(
+        &self,
+        request: Option<PaginatedRequestParams>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, McpError> {
+        let me = self.principal(&ctx)?;
+        let cursor = request.and_then(|r| r.cursor);
+        let first_page = cursor.is_none();
+        let mut result = resources::list(&self.db, &me, cursor).await?;
+        if self.fixtures && first_page {
+            result.resources.extend(fixtures::resources());
+        }
+        Ok(result)
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _ctx: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, McpError> {
+        let mut templates = resources::templates();
+        if self.fixtures {
+            templates.extend(fixtures::resource_templates());
+        }
+        Ok(ListResourceTemplatesResult::with_all_items(templates))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, McpError> {
+        if self.fixtures
+            && let Some(contents) = fixtures::read_resource(&request.uri)
+        {
+            return Ok(ReadResourceResult::new(vec![contents]).into());
+        }
+        let me = self.optional_principal(&ctx);
+        match resources::read(&self.db, me.as_ref(), &request.uri).await? {
+            Some(contents) => Ok(ReadResourceResult::new(vec![contents]).into()),
+            None => Err(McpError::resource_not_found(
+                format!("no resource at {}", request.uri),
+                Some(serde_json::json!({ "uri": request.uri })),
+            )),
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! MCP resources: every prompt as `prompt://{slug}`, and the library widget.
+
+use promptdb_core::{ListQuery, Principal, PromptDb};
+use rmcp::{
+    ErrorData as McpError,
+    model::{ListResourcesResult, MetaObject, Resource, ResourceContents, ResourceTemplate},
+};
+
+use super::tools::failure_message;
+
+/// The widget for MCP Apps hosts.
+pub const WIDGET_URI: &str = "ui://widget/prompt-library.html";
+/// The same widget for ChatGPT's Apps SDK.
+pub const SKYBRIDGE_URI: &str = "ui://widget/prompt-library-skybridge.html";
+/// MIME type of MCP Apps HTML.
+pub const MCP_APP_MIME: &str = "text/html;profile=mcp-app";
+/// MIME type ChatGPT expects for widget templates.
+pub const SKYBRIDGE_MIME: &str = "text/html+skybridge";
+/// The resource template of prompts.
+pub const PROMPT_URI_TEMPLATE: &str = "prompt://{slug}";
+const PROMPT_SCHEME: &str = "prompt://";
+const PROMPT_MIME: &str = "text/markdown";
+
+const WIDGET_HTML: &str = include_str!("widget.html");
+
+fn widget_meta() -> MetaObject {
+    let mut meta = MetaObject::new();
+    meta.insert(
+        "openai/widgetDescription".into(),
+        serde_json::json!("The user's saved prompts, filterable, each with a button to use it."),
+    );
+    meta.insert("openai/widgetPrefersBorder".into(), serde_json::json!(true));
+    meta
+}
+
+/// The widget resources.
+pub fn widgets() -> Vec<Resource> {
+    vec![
+        Resource::new(WIDGET_URI, "prompt-library")
+            .with_title("Prompt library")
+            .with_description("Interactive view of your prompts (MCP Apps)")
+            .with_mime_type(MCP_APP_MIME),
+        Resource::new(SKYBRIDGE_URI, "prompt-library-chatgpt")
+            .with_title("Prompt library (ChatGPT)")
+            .with_description("Interactive view of your prompts (ChatGPT Apps SDK)")
+            .with_mime_type(SKYBRIDGE_MIME)
+            .with_meta(widget_meta()),
+    ]
+}
+
+/// The `prompt://{slug}` template.
+pub fn templates() -> Vec<ResourceTemplate> {
+    vec![
+        ResourceTemplate::new(PROMPT_URI_TEMPLATE, "prompt")
+            .with_title("A saved prompt")
+            .with_description("The template text of one of your prompts, by slug")
+            .with_mime_type(PROMPT_MIME),
+    ]
+}
+
+/// A page of the user's prompts as resources, widgets first.
+pub async fn list(db: &PromptDb, me: &Principal, cursor: Option<String>) -> Result<ListResourcesResult, McpError> {
+    let first_page = cursor.is_none();
+    let page = db
+        .list_prompts(
+            me,
+            ListQuery {
+                limit: Some(100),
+                cursor,
+                ..ListQuery::default()
+            },
+        )
+        .await
+        .map_err(|e| McpError::invalid_params(failure_message(&e), None))?;
+    let mut resources = if first_page { widgets() } else { Vec::new() };
+    resources.extend(page.items.into_iter().map(|p| {
+        let mut r = Resource::new(format!("{PROMPT_SCHEME}{}", p.slug), p.slug.to_string())
+            .with_title(p.name)
+            .with_mime_type(PROMPT_MIME);
+        if !p.description.is_empty() {
+            r = r.with_description(p.description);
+        }
+        r
+    }));
+    let mut result = ListResourcesResult::with_all_items(resources);
+    result.next_cursor = page.next_cursor;
+    Ok(result)
+}
+
+/// Reads a widget or a prompt. `None` if the URI is not ours.
+pub async fn read(db: &PromptDb, me: Option<&Principal>, uri: &str) -> Result<Option<ResourceContents>, McpError> {
+    match uri {
+        WIDGET_URI => return Ok(Some(ResourceContents::text(WIDGET_HTML, uri).with_mime_type(MCP_APP_MIME))),
+        SKYBRIDGE_URI => {
+            return Ok(Some(
+                ResourceContents::text(WIDGET_HTML, uri)
+                    .with_mime_type(SKYBRIDGE_MIME)
+                    .with_meta(widget_meta()),
+            ));
+        }
+        _ => {}
+    }
+    let Some(slug) = uri.strip_prefix(PROMPT_SCHEME) else {
+        return Ok(None);
+    };
+    let me = me.ok_or_else(|| McpError::invalid_request("not authenticated", None))?;
+    match db.get_prompt(me, slug).await {
+        Ok(p) => Ok(Some(ResourceContents::text(p.content, uri).with_mime_type(PROMPT_MIME))),
+        Err(promptdb_core::Error::NotFound { .. } | promptdb_core::Error::Invalid { .. }) => Err(
+            McpError::resource_not_found(format!("no prompt at {uri}"), Some(serde_json::json!({ "uri": uri }))),
+        ),
+        Err(e) => Err(McpError::internal_error(failure_message(&e), None)),
+    }
+}

@@ -1,0 +1,254 @@
+//! The OpenAPI 3.1 document of the REST API, generated from the Rust types of every request and
+//! response (their JSON Schemas, through schemars) and the route table below, which lists the
+//! same routes as [`crate::rest::routes`]; a test checks the two agree.
+
+use promptdb_core::{
+    ApiKey, CreatedApiKey, Draft, DraftSummary, Export, NewApiKey, Page, Preferences, Prompt,
+    PromptPatch, PromptSummary, PromptUsage, PromptVersion, RenderedPrompt, SaveDraft,
+};
+use schemars::{JsonSchema, SchemaGenerator, generate::SchemaSettings};
+use serde_json::{Map, Value, json};
+
+use crate::{
+    Health,
+    error::ErrorBody,
+    rest::{CreatePrompts, CreatedPrompts, DraftList, KeyList, Me, RenderRequest, TagList},
+};
+
+/// One documented operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Operation {
+    /// HTTP method, lower case.
+    pub method: &'static str,
+    /// Path template (`/api/v1/prompts/{slug}`).
+    pub path: &'static str,
+    /// Unique operation id.
+    pub id: &'static str,
+}
+
+struct Builder {
+    generator: SchemaGenerator,
+    paths: Map<String, Value>,
+    operations: Vec<Operation>,
+}
+
+fn path_param(name: &str, description: &str) -> Value {
+    json!({ "name": name, "in": "path", "required": true, "description": description, "schema": { "type": "string" } })
+}
+
+fn query_param(name: &str, description: &str, schema: Value) -> Value {
+    json!({ "name": name, "in": "query", "required": false, "description": description, "schema": schema })
+}
+
+impl Builder {
+    fn schema<T: JsonSchema>(&mut self) -> Value {
+        serde_json::to_value(self.generator.subschema_for::<T>()).unwrap_or_default()
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn op(
+        &mut self,
+        method: &'static str,
+        path: &'static str,
+        id: &'static str,
+        tag: &str,
+        summary: &str,
+        params: Vec<Value>,
+        body: Option<Value>,
+        ok: (u16, &str, Option<Value>),
+        errors: &[u16],
+        public: bool,
+    ) {
+        let error = self.schema::<ErrorBody>();
+        let mut responses = Map::new();
+        let (status, description, schema) = ok;
+        responses.insert(
+            status.to_string(),
+            match schema {
+                Some(s) => json!({ "description": description, "content": { "application/json": { "schema": s } } }),
+                None => json!({ "description": description }),
+            },
+        );
+        let mut codes: Vec<u16> = errors.to_vec();
+        if !public {
+            codes.extend([401, 403]);
+        }
+        codes.extend([500, 503]);
+        if body.is_some() {
+            codes.extend([400, 413, 422]);
+        }
+        codes.sort_unstable();
+        codes.dedup();
+        for code in codes {
+            let text = match code {
+                400 => "Malformed request (not JSON, wrong content type, bad query string)",
+                401 => "Missing or invalid credentials",
+                403 => "The credential may not do this (read-only key)",
+                404 => "Not found (or not yours)",
+                408 => "The request took too long",
+                409 => "Conflicts with existing data (slug taken)",
+                413 => "Body too large",
+                422 => "Invalid input; `error.field` names the field",
+                500 => "Internal error",
+                503 => "Database unavailable; retry later",
+                _ => "Error",
+            };
+            responses.insert(
+                code.to_string(),
+                json!({ "description": text, "content": { "application/json": { "schema": error } } }),
+            );
+        }
+        let mut operation = json!({
+            "operationId": id,
+            "tags": [tag],
+            "summary": summary,
+            "parameters": params,
+            "responses": responses,
+        });
+        if let Some(schema) = body {
+            operation["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": schema } } });
+        }
+        if public {
+            operation["security"] = json!([]);
+        }
+        let entry = self
+            .paths
+            .entry(path.to_owned())
+            .or_insert_with(|| json!({}));
+        entry[method] = operation;
+        self.operations.push(Operation { method, path, id });
+    }
+}
+
+fn build() -> (Value, Vec<Operation>) {
+    let settings = SchemaSettings::draft2020_12().with(|s| {
+        s.definitions_path = "#/components/schemas/".into();
+        s.meta_schema = None;
+    });
+    let mut b = Builder {
+        generator: settings.into_generator(),
+        paths: Map::new(),
+        operations: Vec::new(),
+    };
+    let slug = || path_param("slug", "The prompt's slug");
+    let limit = || query_param("limit", "Page size, 1–100 (default 20)", json!({ "type": "integer", "minimum": 1, "maximum": 100 }));
+    let cursor = || query_param("cursor", "`next_cursor` of the previous page", json!({ "type": "string" }));
+
+    let health = b.schema::<Health>();
+    b.op("get", "/health", "health", "health", "Liveness: the process is up", vec![], None, (200, "Up", Some(health.clone())), &[], true);
+    b.op("get", "/health/ready", "ready", "health", "Readiness: the database answers", vec![], None, (200, "Ready", Some(health)), &[], true);
+    b.op("get", "/openapi.json", "openapi", "health", "This document", vec![], None, (200, "The OpenAPI document", Some(json!({ "type": "object" }))), &[], true);
+
+    let page = b.schema::<Page<PromptSummary>>();
+    b.op(
+        "get",
+        "/api/v1/prompts",
+        "listPrompts",
+        "prompts",
+        "List prompts ranked (pinned first), or search them with `q`",
+        vec![
+            query_param("q", "Search words and `#tags`; without it the ranked list is returned", json!({ "type": "string", "maxLength": 500 })),
+            query_param("tag", "Only prompts with this tag (repeat for several; all must match)", json!({ "type": "string" })),
+            query_param("pinned", "Only pinned (`true`) or unpinned (`false`) prompts", json!({ "type": "boolean" })),
+            query_param("favorite", "Only favourites (`true`) or non-favourites (`false`)", json!({ "type": "boolean" })),
+            limit(),
+            cursor(),
+        ],
+        None,
+        (200, "A page of prompt summaries", Some(page)),
+        &[422],
+        false,
+    );
+    let create = b.schema::<CreatePrompts>();
+    let created = b.schema::<CreatedPrompts>();
+    b.op("post", "/api/v1/prompts", "createPrompts", "prompts", "Save a batch of prompts, all or nothing", vec![], Some(create), (201, "Saved", Some(created)), &[409], false);
+    let prompt = b.schema::<Prompt>();
+    b.op("get", "/api/v1/prompts/{slug}", "getPrompt", "prompts", "Get a prompt", vec![slug()], None, (200, "The prompt", Some(prompt.clone())), &[404, 422], false);
+    let patch = b.schema::<PromptPatch>();
+    b.op("patch", "/api/v1/prompts/{slug}", "updatePrompt", "prompts", "Change some fields; content changes write a new version", vec![slug()], Some(patch), (200, "The updated prompt", Some(prompt)), &[404], false);
+    b.op("delete", "/api/v1/prompts/{slug}", "deletePrompt", "prompts", "Delete a prompt and its history", vec![slug()], None, (204, "Deleted", None), &[404, 422], false);
+    let usage = b.schema::<PromptUsage>();
+    b.op("post", "/api/v1/prompts/{slug}/uses", "trackPromptUse", "prompts", "Record a use", vec![slug()], None, (200, "Recorded", Some(usage)), &[404, 422], false);
+    let render = b.schema::<RenderRequest>();
+    let rendered = b.schema::<RenderedPrompt>();
+    b.op("post", "/api/v1/prompts/{slug}/render", "renderPrompt", "prompts", "Render the prompt with variables (strict)", vec![slug()], Some(render), (200, "Rendered", Some(rendered)), &[404], false);
+    let versions = b.schema::<Page<PromptVersion>>();
+    b.op("get", "/api/v1/prompts/{slug}/versions", "listVersions", "prompts", "A prompt's versions, newest first", vec![slug(), limit(), cursor()], None, (200, "A page of versions", Some(versions)), &[404, 422], false);
+    let version = b.schema::<PromptVersion>();
+    b.op(
+        "get",
+        "/api/v1/prompts/{slug}/versions/{version}",
+        "getVersion",
+        "prompts",
+        "One version of a prompt",
+        vec![slug(), path_param("version", "Version number, from 1")],
+        None,
+        (200, "The version", Some(version)),
+        &[404, 422],
+        false,
+    );
+    let tags = b.schema::<TagList>();
+    b.op("get", "/api/v1/tags", "listTags", "prompts", "Tags with counts", vec![], None, (200, "Tags", Some(tags)), &[], false);
+
+    let drafts = b.schema::<DraftList>();
+    b.op("get", "/api/v1/drafts", "listDrafts", "drafts", "Live drafts, most recent first", vec![], None, (200, "Drafts", Some(drafts)), &[], false);
+    let save = b.schema::<SaveDraft>();
+    let draft = b.schema::<Draft>();
+    b.op("post", "/api/v1/drafts", "saveDraft", "drafts", "Create or update a draft; it expires 24 h after its last save", vec![], Some(save), (200, "The draft", Some(draft.clone())), &[404], false);
+    let summary = b.schema::<DraftSummary>();
+    b.op("get", "/api/v1/drafts/summary", "draftSummary", "drafts", "Count of live drafts and next expiry", vec![], None, (200, "Summary", Some(summary)), &[], false);
+    let id = || path_param("id", "The draft's id (UUID)");
+    b.op("get", "/api/v1/drafts/{id}", "getDraft", "drafts", "Get a draft", vec![id()], None, (200, "The draft", Some(draft)), &[404, 422], false);
+    b.op("delete", "/api/v1/drafts/{id}", "deleteDraft", "drafts", "Discard a draft", vec![id()], None, (204, "Deleted", None), &[404, 422], false);
+
+    let prefs = b.schema::<Preferences>();
+    b.op("get", "/api/v1/preferences", "getPreferences", "account", "Preferences", vec![], None, (200, "Preferences", Some(prefs.clone())), &[], false);
+    b.op("put", "/api/v1/preferences", "replacePreferences", "account", "Replace all preferences", vec![], Some(prefs.clone()), (200, "Preferences", Some(prefs.clone())), &[], false);
+    b.op("patch", "/api/v1/preferences", "mergePreferences", "account", "Merge preferences; `null` removes a key", vec![], Some(prefs.clone()), (200, "Preferences", Some(prefs)), &[], false);
+    let me = b.schema::<Me>();
+    b.op("get", "/api/v1/me", "me", "account", "The caller", vec![], None, (200, "The caller", Some(me)), &[404], false);
+    b.op("delete", "/api/v1/me", "deleteAccount", "account", "Delete the account and everything in it", vec![], None, (204, "Deleted", None), &[404], false);
+    let export = b.schema::<Export>();
+    b.op("get", "/api/v1/export", "export", "account", "Everything the caller owns, as one document", vec![], None, (200, "The export", Some(export)), &[404], false);
+    let keys = b.schema::<KeyList>();
+    b.op("get", "/api/v1/keys", "listKeys", "account", "API keys (without secrets)", vec![], None, (200, "Keys", Some(keys)), &[], false);
+    let new_key = b.schema::<NewApiKey>();
+    let created_key = b.schema::<CreatedApiKey>();
+    b.op("post", "/api/v1/keys", "createKey", "account", "Create an API key; the secret is in this response only", vec![], Some(new_key), (201, "Created", Some(created_key)), &[], false);
+    b.op("delete", "/api/v1/keys/{id}", "revokeKey", "account", "Revoke an API key", vec![path_param("id", "The key's id (UUID)")], None, (204, "Revoked", None), &[404, 422], false);
+    let _ = b.schema::<ApiKey>();
+
+    let schemas = b.generator.take_definitions(true);
+    let doc = json!({
+        "openapi": "3.1.0",
+        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
+        "info": {
+            "title": "PromptDB",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "A prompt library for every chat surface. Errors share one shape: `{\"error\": {\"code\", \"message\", \"field\"}}`. The MCP endpoint is `/mcp` (streamable HTTP).",
+        },
+        "servers": [{ "url": "/" }],
+        "security": [{ "bearerAuth": [] }],
+        "tags": [
+            { "name": "prompts" }, { "name": "drafts" }, { "name": "account" }, { "name": "health" }
+        ],
+        "paths": b.paths,
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": { "type": "http", "scheme": "bearer", "description": "An API key (`pdb_…`)" }
+            },
+            "schemas": schemas,
+        },
+    });
+    (doc, b.operations)
+}
+
+/// The OpenAPI document.
+pub fn document() -> Value {
+    build().0
+}
+
+/// Every documented operation.
+pub fn operations() -> Vec<Operation> {
+    build().1
+}

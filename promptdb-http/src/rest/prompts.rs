@@ -1,0 +1,179 @@
+//! Prompts, versions, tags.
+
+use std::collections::BTreeMap;
+
+use axum::{
+    Json,
+    extract::{Path, State},
+    http::StatusCode,
+};
+use promptdb_core::{
+    Filters, ListQuery, NewPrompt, Page, Prompt, PromptPatch, PromptSummary, PromptUsage,
+    PromptVersion, RenderedPrompt, SearchQuery, TagCount,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    error::{ApiError, ApiResult},
+    extract::{ApiJson, Caller, QueryPairs},
+    state::AppState,
+};
+
+/// `GET /prompts`: the ranked list, or a search when `q` is given.
+pub(super) async fn list(
+    State(state): State<AppState>,
+    Caller(me): Caller,
+    query: QueryPairs,
+) -> ApiResult<Json<Page<PromptSummary>>> {
+    query.only(&["q", "tag", "pinned", "favorite", "limit", "cursor"])?;
+    let filters = Filters {
+        tags: query.all("tag"),
+        pinned: query.bool("pinned")?,
+        favorite: query.bool("favorite")?,
+    };
+    let limit = query.u32("limit")?;
+    let cursor = query.get("cursor").map(str::to_owned);
+    let page = match query.get("q") {
+        Some(q) => {
+            let search = SearchQuery {
+                q: q.to_owned(),
+                filters,
+                limit,
+                cursor,
+            };
+            state.db.search_prompts(&me, search).await?
+        }
+        None => {
+            let list = ListQuery {
+                filters,
+                limit,
+                cursor,
+            };
+            state.db.list_prompts(&me, list).await?
+        }
+    };
+    Ok(Json(page))
+}
+
+/// Body of `POST /prompts`.
+#[derive(Debug, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePrompts {
+    /// The prompts to save: all of them, or none if any is invalid or its slug is taken.
+    pub prompts: Vec<NewPrompt>,
+}
+
+/// Response of `POST /prompts`.
+#[derive(Debug, Deserialize, Serialize, schemars::JsonSchema)]
+pub struct CreatedPrompts {
+    /// The saved prompts, in the order given.
+    pub prompts: Vec<Prompt>,
+}
+
+/// `POST /prompts`: saves a batch, all or nothing.
+pub(super) async fn create(
+    State(state): State<AppState>,
+    Caller(me): Caller,
+    ApiJson(body): ApiJson<CreatePrompts>,
+) -> ApiResult<(StatusCode, Json<CreatedPrompts>)> {
+    let prompts = state.db.save_prompts(&me, body.prompts).await?;
+    Ok((StatusCode::CREATED, Json(CreatedPrompts { prompts })))
+}
+
+/// `GET /prompts/{slug}`.
+pub(super) async fn get(
+    State(state): State<AppState>,
+    Caller(me): Caller,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<Prompt>> {
+    Ok(Json(state.db.get_prompt(&me, &slug).await?))
+}
+
+/// `PATCH /prompts/{slug}`.
+pub(super) async fn update(
+    State(state): State<AppState>,
+    Caller(me): Caller,
+    Path(slug): Path<String>,
+    ApiJson(patch): ApiJson<PromptPatch>,
+) -> ApiResult<Json<Prompt>> {
+    Ok(Json(state.db.update_prompt(&me, &slug, patch).await?))
+}
+
+/// `DELETE /prompts/{slug}`.
+pub(super) async fn delete(
+    State(state): State<AppState>,
+    Caller(me): Caller,
+    Path(slug): Path<String>,
+) -> ApiResult<StatusCode> {
+    state.db.delete_prompt(&me, &slug).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /prompts/{slug}/uses`.
+pub(super) async fn track_use(
+    State(state): State<AppState>,
+    Caller(me): Caller,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<PromptUsage>> {
+    Ok(Json(state.db.track_prompt_use(&me, &slug).await?))
+}
+
+/// Body of `POST /prompts/{slug}/render`.
+#[derive(Debug, Default, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RenderRequest {
+    /// Values for the prompt's declared variables.
+    #[serde(default)]
+    pub variables: BTreeMap<String, String>,
+}
+
+/// `POST /prompts/{slug}/render`.
+pub(super) async fn render(
+    State(state): State<AppState>,
+    Caller(me): Caller,
+    Path(slug): Path<String>,
+    ApiJson(body): ApiJson<RenderRequest>,
+) -> ApiResult<Json<RenderedPrompt>> {
+    Ok(Json(state.db.render_prompt(&me, &slug, &body.variables).await?))
+}
+
+/// `GET /prompts/{slug}/versions`.
+pub(super) async fn versions(
+    State(state): State<AppState>,
+    Caller(me): Caller,
+    Path(slug): Path<String>,
+    query: QueryPairs,
+) -> ApiResult<Json<Page<PromptVersion>>> {
+    query.only(&["limit", "cursor"])?;
+    let page = state
+        .db
+        .prompt_versions(&me, &slug, query.u32("limit")?, query.get("cursor"))
+        .await?;
+    Ok(Json(page))
+}
+
+/// `GET /prompts/{slug}/versions/{version}`.
+pub(super) async fn version(
+    State(state): State<AppState>,
+    Caller(me): Caller,
+    Path((slug, version)): Path<(String, String)>,
+) -> ApiResult<Json<PromptVersion>> {
+    let version: u32 = version.parse().map_err(|_| {
+        ApiError::Core(promptdb_core::Error::invalid("version", "must be a whole number from 1"))
+    })?;
+    Ok(Json(state.db.prompt_version(&me, &slug, version).await?))
+}
+
+/// Response of `GET /tags`.
+#[derive(Debug, Deserialize, Serialize, schemars::JsonSchema)]
+pub struct TagList {
+    /// Tags with the number of prompts carrying each, most used first.
+    pub tags: Vec<TagCount>,
+}
+
+/// `GET /tags`.
+pub(super) async fn tags(State(state): State<AppState>, Caller(me): Caller) -> ApiResult<Json<TagList>> {
+    Ok(Json(TagList {
+        tags: state.db.list_tags(&me).await?,
+    }))
+}
