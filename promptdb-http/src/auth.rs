@@ -11,7 +11,11 @@ use promptdb_core::{Error, Principal};
 use crate::{error::ApiError, state::AppState};
 
 /// Resolves the caller and stores the [`Principal`] in the request extensions, or answers 401.
-pub async fn require_principal(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+pub async fn require_principal(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     match authenticate(&state, req.headers()).await {
         Ok(principal) => {
             req.extensions_mut().insert(principal);

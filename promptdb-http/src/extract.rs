@@ -106,7 +106,10 @@ impl QueryPairs {
         match self.0.iter().find(|(k, _)| !known.contains(&k.as_str())) {
             Some((k, _)) => Err(ApiError::Core(Error::invalid(
                 k.clone(),
-                format!("unknown query parameter; known ones are: {}", known.join(", ")),
+                format!(
+                    "unknown query parameter; known ones are: {}",
+                    known.join(", ")
+                ),
             ))),
             None => Ok(()),
         }
@@ -114,12 +117,20 @@ impl QueryPairs {
 
     /// The last value of `key`.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.0.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Every value of `key`.
     pub fn all(&self, key: &str) -> Vec<String> {
-        self.0.iter().filter(|(k, _)| k == key).map(|(_, v)| v.clone()).collect()
+        self.0
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .collect()
     }
 
     /// `key` parsed as a number.
@@ -138,7 +149,10 @@ impl QueryPairs {
             .map(|v| match v {
                 "true" | "1" => Ok(true),
                 "false" | "0" => Ok(false),
-                _ => Err(ApiError::Core(Error::invalid(key, "must be `true` or `false`"))),
+                _ => Err(ApiError::Core(Error::invalid(
+                    key,
+                    "must be `true` or `false`",
+                ))),
             })
             .transpose()
     }

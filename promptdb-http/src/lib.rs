@@ -38,6 +38,8 @@ pub mod rest;
 mod settings;
 pub mod state;
 pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use settings::{LogFormat, Settings, default_data_dir, redact_url};
 pub use state::AppState;
@@ -126,14 +128,20 @@ pub async fn sweep_drafts(db: PromptDb, interval: Duration, stop: CancellationTo
 }
 
 /// Opens the store for `url`, applies migrations, and puts the prompt cache in front.
-pub async fn open_store(url: &str, cache_ttl: Duration) -> Result<Arc<dyn Store>, promptdb_core::Error> {
+pub async fn open_store(
+    url: &str,
+    cache_ttl: Duration,
+) -> Result<Arc<dyn Store>, promptdb_core::Error> {
     let store: Arc<dyn Store> = if url.starts_with("sqlite:") {
         if let Some(path) = url.strip_prefix("sqlite://")
             && let Some(dir) = std::path::Path::new(path.split('?').next().unwrap_or(path)).parent()
             && !dir.as_os_str().is_empty()
         {
             std::fs::create_dir_all(dir).map_err(|e| {
-                promptdb_core::Error::invalid("database_url", format!("cannot create {}: {e}", dir.display()))
+                promptdb_core::Error::invalid(
+                    "database_url",
+                    format!("cannot create {}: {e}", dir.display()),
+                )
             })?;
         }
         let store = promptdb_store_sqlite::SqliteStore::connect(url).await?;

@@ -131,13 +131,62 @@ fn build() -> (Value, Vec<Operation>) {
         operations: Vec::new(),
     };
     let slug = || path_param("slug", "The prompt's slug");
-    let limit = || query_param("limit", "Page size, 1–100 (default 20)", json!({ "type": "integer", "minimum": 1, "maximum": 100 }));
-    let cursor = || query_param("cursor", "`next_cursor` of the previous page", json!({ "type": "string" }));
+    let limit = || {
+        query_param(
+            "limit",
+            "Page size, 1–100 (default 20)",
+            json!({ "type": "integer", "minimum": 1, "maximum": 100 }),
+        )
+    };
+    let cursor = || {
+        query_param(
+            "cursor",
+            "`next_cursor` of the previous page",
+            json!({ "type": "string" }),
+        )
+    };
 
     let health = b.schema::<Health>();
-    b.op("get", "/health", "health", "health", "Liveness: the process is up", vec![], None, (200, "Up", Some(health.clone())), &[], true);
-    b.op("get", "/health/ready", "ready", "health", "Readiness: the database answers", vec![], None, (200, "Ready", Some(health)), &[], true);
-    b.op("get", "/openapi.json", "openapi", "health", "This document", vec![], None, (200, "The OpenAPI document", Some(json!({ "type": "object" }))), &[], true);
+    b.op(
+        "get",
+        "/health",
+        "health",
+        "health",
+        "Liveness: the process is up",
+        vec![],
+        None,
+        (200, "Up", Some(health.clone())),
+        &[],
+        true,
+    );
+    b.op(
+        "get",
+        "/health/ready",
+        "ready",
+        "health",
+        "Readiness: the database answers",
+        vec![],
+        None,
+        (200, "Ready", Some(health)),
+        &[],
+        true,
+    );
+    b.op(
+        "get",
+        "/openapi.json",
+        "openapi",
+        "health",
+        "This document",
+        vec![],
+        None,
+        (
+            200,
+            "The OpenAPI document",
+            Some(json!({ "type": "object" })),
+        ),
+        &[],
+        true,
+    );
 
     let page = b.schema::<Page<PromptSummary>>();
     b.op(
@@ -147,10 +196,26 @@ fn build() -> (Value, Vec<Operation>) {
         "prompts",
         "List prompts ranked (pinned first), or search them with `q`",
         vec![
-            query_param("q", "Search words and `#tags`; without it the ranked list is returned", json!({ "type": "string", "maxLength": 500 })),
-            query_param("tag", "Only prompts with this tag (repeat for several; all must match)", json!({ "type": "string" })),
-            query_param("pinned", "Only pinned (`true`) or unpinned (`false`) prompts", json!({ "type": "boolean" })),
-            query_param("favorite", "Only favourites (`true`) or non-favourites (`false`)", json!({ "type": "boolean" })),
+            query_param(
+                "q",
+                "Search words and `#tags`; without it the ranked list is returned",
+                json!({ "type": "string", "maxLength": 500 }),
+            ),
+            query_param(
+                "tag",
+                "Only prompts with this tag (repeat for several; all must match)",
+                json!({ "type": "string" }),
+            ),
+            query_param(
+                "pinned",
+                "Only pinned (`true`) or unpinned (`false`) prompts",
+                json!({ "type": "boolean" }),
+            ),
+            query_param(
+                "favorite",
+                "Only favourites (`true`) or non-favourites (`false`)",
+                json!({ "type": "boolean" }),
+            ),
             limit(),
             cursor(),
         ],
@@ -161,19 +226,96 @@ fn build() -> (Value, Vec<Operation>) {
     );
     let create = b.schema::<CreatePrompts>();
     let created = b.schema::<CreatedPrompts>();
-    b.op("post", "/api/v1/prompts", "createPrompts", "prompts", "Save a batch of prompts, all or nothing", vec![], Some(create), (201, "Saved", Some(created)), &[409], false);
+    b.op(
+        "post",
+        "/api/v1/prompts",
+        "createPrompts",
+        "prompts",
+        "Save a batch of prompts, all or nothing",
+        vec![],
+        Some(create),
+        (201, "Saved", Some(created)),
+        &[409],
+        false,
+    );
     let prompt = b.schema::<Prompt>();
-    b.op("get", "/api/v1/prompts/{slug}", "getPrompt", "prompts", "Get a prompt", vec![slug()], None, (200, "The prompt", Some(prompt.clone())), &[404, 422], false);
+    b.op(
+        "get",
+        "/api/v1/prompts/{slug}",
+        "getPrompt",
+        "prompts",
+        "Get a prompt",
+        vec![slug()],
+        None,
+        (200, "The prompt", Some(prompt.clone())),
+        &[404, 422],
+        false,
+    );
     let patch = b.schema::<PromptPatch>();
-    b.op("patch", "/api/v1/prompts/{slug}", "updatePrompt", "prompts", "Change some fields; content changes write a new version", vec![slug()], Some(patch), (200, "The updated prompt", Some(prompt)), &[404], false);
-    b.op("delete", "/api/v1/prompts/{slug}", "deletePrompt", "prompts", "Delete a prompt and its history", vec![slug()], None, (204, "Deleted", None), &[404, 422], false);
+    b.op(
+        "patch",
+        "/api/v1/prompts/{slug}",
+        "updatePrompt",
+        "prompts",
+        "Change some fields; content changes write a new version",
+        vec![slug()],
+        Some(patch),
+        (200, "The updated prompt", Some(prompt)),
+        &[404],
+        false,
+    );
+    b.op(
+        "delete",
+        "/api/v1/prompts/{slug}",
+        "deletePrompt",
+        "prompts",
+        "Delete a prompt and its history",
+        vec![slug()],
+        None,
+        (204, "Deleted", None),
+        &[404, 422],
+        false,
+    );
     let usage = b.schema::<PromptUsage>();
-    b.op("post", "/api/v1/prompts/{slug}/uses", "trackPromptUse", "prompts", "Record a use", vec![slug()], None, (200, "Recorded", Some(usage)), &[404, 422], false);
+    b.op(
+        "post",
+        "/api/v1/prompts/{slug}/uses",
+        "trackPromptUse",
+        "prompts",
+        "Record a use",
+        vec![slug()],
+        None,
+        (200, "Recorded", Some(usage)),
+        &[404, 422],
+        false,
+    );
     let render = b.schema::<RenderRequest>();
     let rendered = b.schema::<RenderedPrompt>();
-    b.op("post", "/api/v1/prompts/{slug}/render", "renderPrompt", "prompts", "Render the prompt with variables (strict)", vec![slug()], Some(render), (200, "Rendered", Some(rendered)), &[404], false);
+    b.op(
+        "post",
+        "/api/v1/prompts/{slug}/render",
+        "renderPrompt",
+        "prompts",
+        "Render the prompt with variables (strict)",
+        vec![slug()],
+        Some(render),
+        (200, "Rendered", Some(rendered)),
+        &[404],
+        false,
+    );
     let versions = b.schema::<Page<PromptVersion>>();
-    b.op("get", "/api/v1/prompts/{slug}/versions", "listVersions", "prompts", "A prompt's versions, newest first", vec![slug(), limit(), cursor()], None, (200, "A page of versions", Some(versions)), &[404, 422], false);
+    b.op(
+        "get",
+        "/api/v1/prompts/{slug}/versions",
+        "listVersions",
+        "prompts",
+        "A prompt's versions, newest first",
+        vec![slug(), limit(), cursor()],
+        None,
+        (200, "A page of versions", Some(versions)),
+        &[404, 422],
+        false,
+    );
     let version = b.schema::<PromptVersion>();
     b.op(
         "get",
@@ -188,34 +330,199 @@ fn build() -> (Value, Vec<Operation>) {
         false,
     );
     let tags = b.schema::<TagList>();
-    b.op("get", "/api/v1/tags", "listTags", "prompts", "Tags with counts", vec![], None, (200, "Tags", Some(tags)), &[], false);
+    b.op(
+        "get",
+        "/api/v1/tags",
+        "listTags",
+        "prompts",
+        "Tags with counts",
+        vec![],
+        None,
+        (200, "Tags", Some(tags)),
+        &[],
+        false,
+    );
 
     let drafts = b.schema::<DraftList>();
-    b.op("get", "/api/v1/drafts", "listDrafts", "drafts", "Live drafts, most recent first", vec![], None, (200, "Drafts", Some(drafts)), &[], false);
+    b.op(
+        "get",
+        "/api/v1/drafts",
+        "listDrafts",
+        "drafts",
+        "Live drafts, most recent first",
+        vec![],
+        None,
+        (200, "Drafts", Some(drafts)),
+        &[],
+        false,
+    );
     let save = b.schema::<SaveDraft>();
     let draft = b.schema::<Draft>();
-    b.op("post", "/api/v1/drafts", "saveDraft", "drafts", "Create or update a draft; it expires 24 h after its last save", vec![], Some(save), (200, "The draft", Some(draft.clone())), &[404], false);
+    b.op(
+        "post",
+        "/api/v1/drafts",
+        "saveDraft",
+        "drafts",
+        "Create or update a draft; it expires 24 h after its last save",
+        vec![],
+        Some(save),
+        (200, "The draft", Some(draft.clone())),
+        &[404],
+        false,
+    );
     let summary = b.schema::<DraftSummary>();
-    b.op("get", "/api/v1/drafts/summary", "draftSummary", "drafts", "Count of live drafts and next expiry", vec![], None, (200, "Summary", Some(summary)), &[], false);
+    b.op(
+        "get",
+        "/api/v1/drafts/summary",
+        "draftSummary",
+        "drafts",
+        "Count of live drafts and next expiry",
+        vec![],
+        None,
+        (200, "Summary", Some(summary)),
+        &[],
+        false,
+    );
     let id = || path_param("id", "The draft's id (UUID)");
-    b.op("get", "/api/v1/drafts/{id}", "getDraft", "drafts", "Get a draft", vec![id()], None, (200, "The draft", Some(draft)), &[404, 422], false);
-    b.op("delete", "/api/v1/drafts/{id}", "deleteDraft", "drafts", "Discard a draft", vec![id()], None, (204, "Deleted", None), &[404, 422], false);
+    b.op(
+        "get",
+        "/api/v1/drafts/{id}",
+        "getDraft",
+        "drafts",
+        "Get a draft",
+        vec![id()],
+        None,
+        (200, "The draft", Some(draft)),
+        &[404, 422],
+        false,
+    );
+    b.op(
+        "delete",
+        "/api/v1/drafts/{id}",
+        "deleteDraft",
+        "drafts",
+        "Discard a draft",
+        vec![id()],
+        None,
+        (204, "Deleted", None),
+        &[404, 422],
+        false,
+    );
 
     let prefs = b.schema::<Preferences>();
-    b.op("get", "/api/v1/preferences", "getPreferences", "account", "Preferences", vec![], None, (200, "Preferences", Some(prefs.clone())), &[], false);
-    b.op("put", "/api/v1/preferences", "replacePreferences", "account", "Replace all preferences", vec![], Some(prefs.clone()), (200, "Preferences", Some(prefs.clone())), &[], false);
-    b.op("patch", "/api/v1/preferences", "mergePreferences", "account", "Merge preferences; `null` removes a key", vec![], Some(prefs.clone()), (200, "Preferences", Some(prefs)), &[], false);
+    b.op(
+        "get",
+        "/api/v1/preferences",
+        "getPreferences",
+        "account",
+        "Preferences",
+        vec![],
+        None,
+        (200, "Preferences", Some(prefs.clone())),
+        &[],
+        false,
+    );
+    b.op(
+        "put",
+        "/api/v1/preferences",
+        "replacePreferences",
+        "account",
+        "Replace all preferences",
+        vec![],
+        Some(prefs.clone()),
+        (200, "Preferences", Some(prefs.clone())),
+        &[],
+        false,
+    );
+    b.op(
+        "patch",
+        "/api/v1/preferences",
+        "mergePreferences",
+        "account",
+        "Merge preferences; `null` removes a key",
+        vec![],
+        Some(prefs.clone()),
+        (200, "Preferences", Some(prefs)),
+        &[],
+        false,
+    );
     let me = b.schema::<Me>();
-    b.op("get", "/api/v1/me", "me", "account", "The caller", vec![], None, (200, "The caller", Some(me)), &[404], false);
-    b.op("delete", "/api/v1/me", "deleteAccount", "account", "Delete the account and everything in it", vec![], None, (204, "Deleted", None), &[404], false);
+    b.op(
+        "get",
+        "/api/v1/me",
+        "me",
+        "account",
+        "The caller",
+        vec![],
+        None,
+        (200, "The caller", Some(me)),
+        &[404],
+        false,
+    );
+    b.op(
+        "delete",
+        "/api/v1/me",
+        "deleteAccount",
+        "account",
+        "Delete the account and everything in it",
+        vec![],
+        None,
+        (204, "Deleted", None),
+        &[404],
+        false,
+    );
     let export = b.schema::<Export>();
-    b.op("get", "/api/v1/export", "export", "account", "Everything the caller owns, as one document", vec![], None, (200, "The export", Some(export)), &[404], false);
+    b.op(
+        "get",
+        "/api/v1/export",
+        "export",
+        "account",
+        "Everything the caller owns, as one document",
+        vec![],
+        None,
+        (200, "The export", Some(export)),
+        &[404],
+        false,
+    );
     let keys = b.schema::<KeyList>();
-    b.op("get", "/api/v1/keys", "listKeys", "account", "API keys (without secrets)", vec![], None, (200, "Keys", Some(keys)), &[], false);
+    b.op(
+        "get",
+        "/api/v1/keys",
+        "listKeys",
+        "account",
+        "API keys (without secrets)",
+        vec![],
+        None,
+        (200, "Keys", Some(keys)),
+        &[],
+        false,
+    );
     let new_key = b.schema::<NewApiKey>();
     let created_key = b.schema::<CreatedApiKey>();
-    b.op("post", "/api/v1/keys", "createKey", "account", "Create an API key; the secret is in this response only", vec![], Some(new_key), (201, "Created", Some(created_key)), &[], false);
-    b.op("delete", "/api/v1/keys/{id}", "revokeKey", "account", "Revoke an API key", vec![path_param("id", "The key's id (UUID)")], None, (204, "Revoked", None), &[404, 422], false);
+    b.op(
+        "post",
+        "/api/v1/keys",
+        "createKey",
+        "account",
+        "Create an API key; the secret is in this response only",
+        vec![],
+        Some(new_key),
+        (201, "Created", Some(created_key)),
+        &[],
+        false,
+    );
+    b.op(
+        "delete",
+        "/api/v1/keys/{id}",
+        "revokeKey",
+        "account",
+        "Revoke an API key",
+        vec![path_param("id", "The key's id (UUID)")],
+        None,
+        (204, "Revoked", None),
+        &[404, 422],
+        false,
+    );
     let _ = b.schema::<ApiKey>();
 
     let schemas = b.generator.take_definitions(true);

@@ -67,7 +67,10 @@ impl fmt::Debug for Settings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Settings")
             .field("bind", &self.bind)
-            .field("database_url", &self.database_url.as_deref().map(redact_url))
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(redact_url),
+            )
             .field("data_dir", &self.data_dir)
             .field("mcp_allowed_hosts", &self.mcp_allowed_hosts)
             .field("request_timeout_secs", &self.request_timeout_secs)
@@ -109,7 +112,10 @@ impl Settings {
     /// The database URL in effect.
     pub fn database_url(&self) -> String {
         self.database_url.clone().unwrap_or_else(|| {
-            format!("sqlite://{}", self.data_dir().join("promptdb.sqlite3").display())
+            format!(
+                "sqlite://{}",
+                self.data_dir().join("promptdb.sqlite3").display()
+            )
         })
     }
 
@@ -125,7 +131,9 @@ impl Settings {
             anyhow::bail!("invalid setting draft_sweep_interval_secs: must be at least 1");
         }
         if let Some(url) = &self.database_url
-            && !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://"))
+            && !(url.starts_with("sqlite:")
+                || url.starts_with("postgres://")
+                || url.starts_with("postgresql://"))
         {
             anyhow::bail!(
                 "invalid setting database_url: expected sqlite://path or postgres://…, got {}",
@@ -166,7 +174,11 @@ mod tests {
     fn files_override_defaults_and_reject_unknown_keys() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("promptdb.toml");
-        std::fs::write(&path, "bind = \"0.0.0.0:8080\"\n[core.ranking]\nusage = 2.0\n").unwrap();
+        std::fs::write(
+            &path,
+            "bind = \"0.0.0.0:8080\"\n[core.ranking]\nusage = 2.0\n",
+        )
+        .unwrap();
         let s = Settings::from_file(&path).unwrap();
         assert_eq!(s.bind.port(), 8080);
         assert_eq!(s.core.ranking.usage, 2.0);
@@ -178,6 +190,11 @@ mod tests {
             database_url: Some("mysql://x".into()),
             ..Settings::default()
         };
-        assert!(bad.validate().unwrap_err().to_string().contains("database_url"));
+        assert!(
+            bad.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("database_url")
+        );
     }
 }

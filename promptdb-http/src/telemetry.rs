@@ -31,7 +31,10 @@ impl TraceContext {
     /// Continues the trace of a `traceparent` header, or starts a new one.
     pub fn from_header(value: Option<&HeaderValue>) -> Self {
         let span_id = random_hex(8);
-        if let Some((trace_id, parent_id, flags)) = value.and_then(|v| v.to_str().ok()).and_then(parse_traceparent) {
+        if let Some((trace_id, parent_id, flags)) = value
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_traceparent)
+        {
             return Self {
                 trace_id: trace_id.to_owned(),
                 span_id,
@@ -60,7 +63,8 @@ fn is_hex(s: &str, len: usize) -> bool {
 /// Splits a version-00 `traceparent` into trace id, parent id and flags; `None` if invalid.
 pub fn parse_traceparent(v: &str) -> Option<(&str, &str, &str)> {
     let mut parts = v.trim().split('-');
-    let (version, trace, parent, flags) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let (version, trace, parent, flags) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
     let valid = version == "00"
         && parts.next().is_none()
         && is_hex(trace, 32)
@@ -80,7 +84,9 @@ fn random_hex(bytes: usize) -> String {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(1, |d| d.as_nanos())
             .max(1);
-        buf.iter_mut().enumerate().for_each(|(i, b)| *b = (nanos >> ((i % 16) * 8)) as u8 | 1);
+        buf.iter_mut()
+            .enumerate()
+            .for_each(|(i, b)| *b = (nanos >> ((i % 16) * 8)) as u8 | 1);
     }
     buf.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -131,7 +137,10 @@ impl<B> OnResponse<B> for LogResponse {
 }
 
 /// Middleware: reads `traceparent`, stores the context for the span, echoes it in the response.
-pub async fn trace_context(mut req: Request, next: axum::middleware::Next) -> axum::response::Response {
+pub async fn trace_context(
+    mut req: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
     let ctx = TraceContext::from_header(req.headers().get("traceparent"));
     let header = HeaderValue::from_str(&ctx.traceparent()).ok();
     req.extensions_mut().insert(ctx);
@@ -167,7 +176,8 @@ mod tests {
 
     #[test]
     fn contexts_continue_or_start_traces() {
-        let incoming = HeaderValue::from_static("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+        let incoming =
+            HeaderValue::from_static("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
         let ctx = TraceContext::from_header(Some(&incoming));
         assert_eq!(ctx.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
         assert_eq!(ctx.parent_id.as_deref(), Some("00f067aa0ba902b7"));

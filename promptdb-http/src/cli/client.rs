@@ -9,9 +9,7 @@ use promptdb_core::{
 use reqwest::{Method, StatusCode};
 use serde::{Serialize, de::DeserializeOwned};
 
-use crate::{
-    rest::{CreatePrompts, CreatedPrompts, KeyList, RenderRequest, TagList},
-};
+use crate::rest::{CreatePrompts, CreatedPrompts, KeyList, RenderRequest, TagList};
 
 /// A CLI session's backend.
 #[derive(Debug)]
@@ -59,12 +57,20 @@ fn api_error(status: StatusCode, body: &[u8]) -> Error {
             key: e.message,
         },
         "invalid" => Error::Invalid {
-            reason: e.message.strip_prefix(&format!("{field}: ")).unwrap_or(&e.message).to_owned(),
+            reason: e
+                .message
+                .strip_prefix(&format!("{field}: "))
+                .unwrap_or(&e.message)
+                .to_owned(),
             field,
         },
         "malformed" => Error::invalid(field, e.message),
         "conflict" => Error::Conflict {
-            reason: e.message.strip_prefix(&format!("{field}: ")).unwrap_or(&e.message).to_owned(),
+            reason: e
+                .message
+                .strip_prefix(&format!("{field}: "))
+                .unwrap_or(&e.message)
+                .to_owned(),
             field,
         },
         "unauthorized" => Error::Unauthorized,
@@ -89,13 +95,28 @@ impl Remote {
         })
     }
 
-    async fn call<B: Serialize, T: DeserializeOwned>(&self, method: Method, path: &str, body: Option<&B>) -> Result<T, Error> {
+    async fn call<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<T, Error> {
         let bytes = self.raw(method, path, body).await?;
-        let bytes = if bytes.is_empty() { b"null".to_vec() } else { bytes };
-        serde_json::from_slice(&bytes).map_err(|e| Error::backend(format!("unexpected response from the server: {e}")))
+        let bytes = if bytes.is_empty() {
+            b"null".to_vec()
+        } else {
+            bytes
+        };
+        serde_json::from_slice(&bytes)
+            .map_err(|e| Error::backend(format!("unexpected response from the server: {e}")))
     }
 
-    async fn raw<B: Serialize>(&self, method: Method, path: &str, body: Option<&B>) -> Result<Vec<u8>, Error> {
+    async fn raw<B: Serialize>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<Vec<u8>, Error> {
         let mut req = self.http.request(method, format!("{}{path}", self.base));
         if let Some(key) = &self.key {
             req = req.bearer_auth(key);
@@ -103,9 +124,10 @@ impl Remote {
         if let Some(body) = body {
             req = req.json(body);
         }
-        let response = req.send().await.map_err(|e| {
-            Error::Unavailable(format!("cannot reach {}: {e}", self.base).into())
-        })?;
+        let response = req
+            .send()
+            .await
+            .map_err(|e| Error::Unavailable(format!("cannot reach {}: {e}", self.base).into()))?;
         let status = response.status();
         let bytes = response
             .bytes()
@@ -135,7 +157,10 @@ fn query_string(pairs: &[(&str, String)]) -> String {
     if pairs.is_empty() {
         return String::new();
     }
-    format!("?{}", serde_urlencoded::to_string(pairs).unwrap_or_default())
+    format!(
+        "?{}",
+        serde_urlencoded::to_string(pairs).unwrap_or_default()
+    )
 }
 
 const NONE: Option<&()> = None;
@@ -146,7 +171,13 @@ impl Client {
         match self {
             Self::Local { db, me } => db.save_prompts(me, prompts).await,
             Self::Remote(r) => {
-                let out: CreatedPrompts = r.call(Method::POST, "/api/v1/prompts", Some(&CreatePrompts { prompts })).await?;
+                let out: CreatedPrompts = r
+                    .call(
+                        Method::POST,
+                        "/api/v1/prompts",
+                        Some(&CreatePrompts { prompts }),
+                    )
+                    .await?;
                 Ok(out.prompts)
             }
         }
@@ -156,17 +187,33 @@ impl Client {
     pub async fn get_prompt(&self, slug: &str) -> Result<Prompt, Error> {
         match self {
             Self::Local { db, me } => db.get_prompt(me, slug).await,
-            Self::Remote(r) => r.call(Method::GET, &format!("/api/v1/prompts/{}", encode(slug)), NONE).await,
+            Self::Remote(r) => {
+                r.call(
+                    Method::GET,
+                    &format!("/api/v1/prompts/{}", encode(slug)),
+                    NONE,
+                )
+                .await
+            }
         }
     }
 
     /// Renders a prompt.
-    pub async fn render_prompt(&self, slug: &str, variables: BTreeMap<String, String>) -> Result<RenderedPrompt, Error> {
+    pub async fn render_prompt(
+        &self,
+        slug: &str,
+        variables: BTreeMap<String, String>,
+    ) -> Result<RenderedPrompt, Error> {
         match self {
             Self::Local { db, me } => db.render_prompt(me, slug, &variables).await,
             Self::Remote(r) => {
                 let body = RenderRequest { variables };
-                r.call(Method::POST, &format!("/api/v1/prompts/{}/render", encode(slug)), Some(&body)).await
+                r.call(
+                    Method::POST,
+                    &format!("/api/v1/prompts/{}/render", encode(slug)),
+                    Some(&body),
+                )
+                .await
             }
         }
     }
@@ -176,7 +223,12 @@ impl Client {
         match self {
             Self::Local { db, me } => db.list_prompts(me, query).await,
             Self::Remote(r) => {
-                let mut pairs: Vec<(&str, String)> = query.filters.tags.iter().map(|t| ("tag", t.clone())).collect();
+                let mut pairs: Vec<(&str, String)> = query
+                    .filters
+                    .tags
+                    .iter()
+                    .map(|t| ("tag", t.clone()))
+                    .collect();
                 if let Some(p) = query.filters.pinned {
                     pairs.push(("pinned", p.to_string()));
                 }
@@ -189,7 +241,12 @@ impl Client {
                 if let Some(c) = query.cursor {
                     pairs.push(("cursor", c));
                 }
-                r.call(Method::GET, &format!("/api/v1/prompts{}", query_string(&pairs)), NONE).await
+                r.call(
+                    Method::GET,
+                    &format!("/api/v1/prompts{}", query_string(&pairs)),
+                    NONE,
+                )
+                .await
             }
         }
     }
@@ -207,7 +264,12 @@ impl Client {
                 if let Some(c) = query.cursor {
                     pairs.push(("cursor", c));
                 }
-                r.call(Method::GET, &format!("/api/v1/prompts{}", query_string(&pairs)), NONE).await
+                r.call(
+                    Method::GET,
+                    &format!("/api/v1/prompts{}", query_string(&pairs)),
+                    NONE,
+                )
+                .await
             }
         }
     }
@@ -216,7 +278,14 @@ impl Client {
     pub async fn update_prompt(&self, slug: &str, patch: PromptPatch) -> Result<Prompt, Error> {
         match self {
             Self::Local { db, me } => db.update_prompt(me, slug, patch).await,
-            Self::Remote(r) => r.call(Method::PATCH, &format!("/api/v1/prompts/{}", encode(slug)), Some(&patch)).await,
+            Self::Remote(r) => {
+                r.call(
+                    Method::PATCH,
+                    &format!("/api/v1/prompts/{}", encode(slug)),
+                    Some(&patch),
+                )
+                .await
+            }
         }
     }
 
@@ -224,7 +293,14 @@ impl Client {
     pub async fn delete_prompt(&self, slug: &str) -> Result<(), Error> {
         match self {
             Self::Local { db, me } => db.delete_prompt(me, slug).await,
-            Self::Remote(r) => r.raw(Method::DELETE, &format!("/api/v1/prompts/{}", encode(slug)), NONE).await.map(drop),
+            Self::Remote(r) => r
+                .raw(
+                    Method::DELETE,
+                    &format!("/api/v1/prompts/{}", encode(slug)),
+                    NONE,
+                )
+                .await
+                .map(drop),
         }
     }
 
@@ -232,7 +308,10 @@ impl Client {
     pub async fn tags(&self) -> Result<Vec<TagCount>, Error> {
         match self {
             Self::Local { db, me } => db.list_tags(me).await,
-            Self::Remote(r) => r.call::<(), TagList>(Method::GET, "/api/v1/tags", None).await.map(|t| t.tags),
+            Self::Remote(r) => r
+                .call::<(), TagList>(Method::GET, "/api/v1/tags", None)
+                .await
+                .map(|t| t.tags),
         }
     }
 
@@ -248,7 +327,10 @@ impl Client {
     pub async fn keys(&self) -> Result<Vec<ApiKey>, Error> {
         match self {
             Self::Local { db, me } => db.list_api_keys(me).await,
-            Self::Remote(r) => r.call::<(), KeyList>(Method::GET, "/api/v1/keys", None).await.map(|k| k.keys),
+            Self::Remote(r) => r
+                .call::<(), KeyList>(Method::GET, "/api/v1/keys", None)
+                .await
+                .map(|k| k.keys),
         }
     }
 
@@ -264,7 +346,10 @@ impl Client {
     pub async fn revoke_key(&self, id: ApiKeyId) -> Result<(), Error> {
         match self {
             Self::Local { db, me } => db.revoke_api_key(me, id).await,
-            Self::Remote(r) => r.raw(Method::DELETE, &format!("/api/v1/keys/{id}"), NONE).await.map(drop),
+            Self::Remote(r) => r
+                .raw(Method::DELETE, &format!("/api/v1/keys/{id}"), NONE)
+                .await
+                .map(drop),
         }
     }
 }
@@ -278,11 +363,23 @@ mod tests {
         let body = |code: &str, field: Option<&str>| {
             serde_json::to_vec(&serde_json::json!({"error": {"code": code, "message": "prompts[0].slug: bad", "field": field}})).unwrap()
         };
-        let e = api_error(StatusCode::UNPROCESSABLE_ENTITY, &body("invalid", Some("prompts[0].slug")));
+        let e = api_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &body("invalid", Some("prompts[0].slug")),
+        );
         assert_eq!(e.field(), Some("prompts[0].slug"));
         assert_eq!(e.to_string(), "prompts[0].slug: bad");
-        assert!(matches!(api_error(StatusCode::NOT_FOUND, &body("not_found", None)), Error::NotFound { .. }));
-        assert!(matches!(api_error(StatusCode::UNAUTHORIZED, &body("unauthorized", None)), Error::Unauthorized));
-        assert!(matches!(api_error(StatusCode::BAD_GATEWAY, b"<html>"), Error::Backend(_)));
+        assert!(matches!(
+            api_error(StatusCode::NOT_FOUND, &body("not_found", None)),
+            Error::NotFound { .. }
+        ));
+        assert!(matches!(
+            api_error(StatusCode::UNAUTHORIZED, &body("unauthorized", None)),
+            Error::Unauthorized
+        ));
+        assert!(matches!(
+            api_error(StatusCode::BAD_GATEWAY, b"<html>"),
+            Error::Backend(_)
+        ));
     }
 }

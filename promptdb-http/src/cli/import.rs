@@ -23,16 +23,18 @@ pub fn read_source(path: &Path) -> anyhow::Result<Vec<NewPrompt>> {
         let mut files = Vec::new();
         collect_markdown(path, &mut files)?;
         files.sort();
-        files
-            .iter()
-            .map(|f| from_markdown_file(path, f))
-            .collect()
+        files.iter().map(|f| from_markdown_file(path, f)).collect()
     } else {
-        let text = std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
         let export: Export = serde_json::from_str(&text)
             .map_err(|e| anyhow::anyhow!("{} is not a PromptDB export: {e}", path.display()))?;
         if export.format != promptdb_core::EXPORT_FORMAT {
-            anyhow::bail!("{} is not a PromptDB export (format `{}`)", path.display(), export.format);
+            anyhow::bail!(
+                "{} is not a PromptDB export (format `{}`)",
+                path.display(),
+                export.format
+            );
         }
         Ok(export
             .prompts
@@ -52,11 +54,16 @@ pub fn read_source(path: &Path) -> anyhow::Result<Vec<NewPrompt>> {
 }
 
 fn collect_markdown(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
-    for entry in std::fs::read_dir(dir).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", dir.display()))? {
+    for entry in
+        std::fs::read_dir(dir).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", dir.display()))?
+    {
         let path = entry?.path();
         if path.is_dir() {
             collect_markdown(&path, out)?;
-        } else if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("md")) {
+        } else if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("md"))
+        {
             out.push(path);
         }
     }
@@ -68,7 +75,8 @@ fn collect_markdown(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
 /// else the file name. Literal `{{` in the text is kept literal, and Claude Code's `$ARGUMENTS`
 /// becomes the optional variable `arguments`.
 fn from_markdown_file(root: &Path, file: &Path) -> anyhow::Result<NewPrompt> {
-    let text = std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
     let doc = markdown::parse(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     let relative = file.strip_prefix(root).unwrap_or(file).with_extension("");
     let stem = relative
@@ -80,7 +88,12 @@ fn from_markdown_file(root: &Path, file: &Path) -> anyhow::Result<NewPrompt> {
         Some(s) => s.text(),
         None => Slug::derive_from(&stem)
             .map(|s| s.to_string())
-            .ok_or_else(|| anyhow::anyhow!("{}: cannot make a slug from the file name; add `slug:` to the front matter", file.display()))?,
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "{}: cannot make a slug from the file name; add `slug:` to the front matter",
+                    file.display()
+                )
+            })?,
     };
     let name = doc
         .front
@@ -94,7 +107,11 @@ fn from_markdown_file(root: &Path, file: &Path) -> anyhow::Result<NewPrompt> {
         content = content.replace("$ARGUMENTS", "{{arguments}}");
         variables.push(Variable {
             name: "arguments".into(),
-            description: doc.front.get("argument-hint").map(markdown::FrontValue::text).unwrap_or_default(),
+            description: doc
+                .front
+                .get("argument-hint")
+                .map(markdown::FrontValue::text)
+                .unwrap_or_default(),
             required: false,
             default: None,
         });
@@ -102,19 +119,42 @@ fn from_markdown_file(root: &Path, file: &Path) -> anyhow::Result<NewPrompt> {
     Ok(NewPrompt {
         slug: Some(slug),
         name,
-        description: doc.front.get("description").map(markdown::FrontValue::text).unwrap_or_default(),
+        description: doc
+            .front
+            .get("description")
+            .map(markdown::FrontValue::text)
+            .unwrap_or_default(),
         content,
-        tags: doc.front.get("tags").map(markdown::FrontValue::list).unwrap_or_default(),
+        tags: doc
+            .front
+            .get("tags")
+            .map(markdown::FrontValue::list)
+            .unwrap_or_default(),
         variables,
-        pinned: doc.front.get("pinned").and_then(markdown::FrontValue::flag).unwrap_or(false),
-        favorite: doc.front.get("favorite").and_then(markdown::FrontValue::flag).unwrap_or(false),
+        pinned: doc
+            .front
+            .get("pinned")
+            .and_then(markdown::FrontValue::flag)
+            .unwrap_or(false),
+        favorite: doc
+            .front
+            .get("favorite")
+            .and_then(markdown::FrontValue::flag)
+            .unwrap_or(false),
     })
 }
 
 /// The batch index a conflict error points at (`prompts[3].slug`).
 fn conflict_index(e: &Error) -> Option<usize> {
-    let Error::Conflict { field, .. } = e else { return None };
-    field.strip_prefix("prompts[")?.split(']').next()?.parse().ok()
+    let Error::Conflict { field, .. } = e else {
+        return None;
+    };
+    field
+        .strip_prefix("prompts[")?
+        .split(']')
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// Saves `prompts` in batches, skipping (or, with `fail_on_conflict`, stopping at) slugs that are
@@ -138,7 +178,9 @@ pub async fn import(
             }
             match client.save_prompts(batch.clone()).await {
                 Ok(saved) => {
-                    report.imported.extend(saved.into_iter().map(|p| p.slug.to_string()));
+                    report
+                        .imported
+                        .extend(saved.into_iter().map(|p| p.slug.to_string()));
                     break;
                 }
                 Err(e) => match conflict_index(&e) {
@@ -173,19 +215,34 @@ mod tests {
         std::fs::write(dir.path().join("ignored.txt"), "not markdown").unwrap();
         let prompts = read_source(dir.path()).unwrap();
         assert_eq!(prompts.len(), 2);
-        let fix = prompts.iter().find(|p| p.slug.as_deref() == Some("frontend-fix-bug")).unwrap();
+        let fix = prompts
+            .iter()
+            .find(|p| p.slug.as_deref() == Some("frontend-fix-bug"))
+            .unwrap();
         assert_eq!(fix.description, "Fix a bug");
-        assert_eq!(fix.content, "Fix issue {{arguments}}. Keep \\{{this}} literal.\n");
+        assert_eq!(
+            fix.content,
+            "Fix issue {{arguments}}. Keep \\{{this}} literal.\n"
+        );
         assert_eq!(fix.variables[0].name, "arguments");
         assert_eq!(fix.variables[0].description, "issue number");
         assert!(!fix.variables[0].required);
-        let plain = prompts.iter().find(|p| p.slug.as_deref() == Some("plain-note")).unwrap();
+        let plain = prompts
+            .iter()
+            .find(|p| p.slug.as_deref() == Some("plain-note"))
+            .unwrap();
         assert_eq!(plain.name, "Plain Note");
     }
 
     #[test]
     fn conflict_indexes_are_read_from_the_field() {
-        assert_eq!(conflict_index(&Error::conflict("prompts[7].slug", "taken")), Some(7));
-        assert_eq!(conflict_index(&Error::invalid("prompts[7].slug", "bad")), None);
+        assert_eq!(
+            conflict_index(&Error::conflict("prompts[7].slug", "taken")),
+            Some(7)
+        );
+        assert_eq!(
+            conflict_index(&Error::invalid("prompts[7].slug", "bad")),
+            None
+        );
     }
 }

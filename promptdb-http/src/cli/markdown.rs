@@ -73,7 +73,10 @@ fn unquote(s: &str) -> String {
     {
         let inner = &s[1..s.len() - 1];
         if s.starts_with('"') {
-            return inner.replace("\\\"", "\"").replace("\\n", "\n").replace("\\\\", "\\");
+            return inner
+                .replace("\\\"", "\"")
+                .replace("\\n", "\n")
+                .replace("\\\\", "\\");
         }
         return inner.replace("''", "'");
     }
@@ -108,7 +111,9 @@ pub fn parse(text: &str) -> Result<Document, String> {
         }
         if let Some(item) = line.trim_start().strip_prefix("- ") {
             let Some(key) = &current_list else {
-                return Err(format!("front matter line {lineno}: a list item without a key"));
+                return Err(format!(
+                    "front matter line {lineno}: a list item without a key"
+                ));
             };
             if let Some(FrontValue::List(items)) = front.get_mut(key) {
                 items.push(unquote(item));
@@ -147,14 +152,21 @@ pub fn parse(text: &str) -> Result<Document, String> {
 
 fn quote(s: &str) -> String {
     let plain = !s.is_empty()
-        && !s.starts_with([' ', '"', '\'', '[', '-', '#', '{', '&', '*', '!', '|', '>', '%', '@', '`'])
+        && !s.starts_with([
+            ' ', '"', '\'', '[', '-', '#', '{', '&', '*', '!', '|', '>', '%', '@', '`',
+        ])
         && !s.ends_with(' ')
         && !s.contains(": ")
         && !s.contains('\n');
     if plain {
         s.to_owned()
     } else {
-        format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n"))
+        format!(
+            "\"{}\"",
+            s.replace('\\', "\\\\")
+                .replace('"', "\\\"")
+                .replace('\n', "\\n")
+        )
     }
 }
 
@@ -189,8 +201,16 @@ mod tests {
         let plain = parse("no front matter\n").unwrap();
         assert!(plain.front.is_empty());
         assert_eq!(plain.body, "no front matter\n");
-        assert!(parse("---\nname: x\nno end\n").unwrap_err().contains("closing"));
-        assert!(parse("---\njust text\n---\n").unwrap_err().contains("line 2"));
+        assert!(
+            parse("---\nname: x\nno end\n")
+                .unwrap_err()
+                .contains("closing")
+        );
+        assert!(
+            parse("---\njust text\n---\n")
+                .unwrap_err()
+                .contains("line 2")
+        );
     }
 
     #[test]

@@ -49,7 +49,12 @@ struct Global {
     #[arg(long, env = "PROMPTDB_API_KEY", global = true, hide_env_values = true)]
     api_key: Option<String>,
     /// Database URL (`sqlite://path` or `postgres://…`) for the server and for local commands.
-    #[arg(long, env = "PROMPTDB_DATABASE_URL", global = true, hide_env_values = true)]
+    #[arg(
+        long,
+        env = "PROMPTDB_DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
     database_url: Option<String>,
     /// Directory of the default SQLite database.
     #[arg(long, env = "PROMPTDB_DATA_DIR", global = true)]
@@ -137,7 +142,11 @@ struct ServeArgs {
     #[arg(long, env = "PROMPTDB_LOG_FORMAT", value_enum)]
     log_format: Option<LogFormat>,
     /// Host names the MCP endpoint accepts besides loopback (repeatable; `*` for any).
-    #[arg(long = "mcp-allowed-host", env = "PROMPTDB_MCP_ALLOWED_HOSTS", value_delimiter = ',')]
+    #[arg(
+        long = "mcp-allowed-host",
+        env = "PROMPTDB_MCP_ALLOWED_HOSTS",
+        value_delimiter = ','
+    )]
     mcp_allowed_hosts: Vec<String>,
     /// Test only: serve the MCP conformance suite's fixtures and let unauthenticated requests act
     /// as the local user.
@@ -225,7 +234,9 @@ fn exit_code(e: &Error) -> u8 {
 
 fn fail(e: &Error) -> ExitCode {
     let message = match e {
-        Error::Unauthorized => "not authenticated: pass --api-key or set PROMPTDB_API_KEY".to_owned(),
+        Error::Unauthorized => {
+            "not authenticated: pass --api-key or set PROMPTDB_API_KEY".to_owned()
+        }
         Error::Unavailable(source) => format!("unavailable: {source}"),
         other => other.to_string(),
     };
@@ -240,9 +251,27 @@ fn print_json<T: serde::Serialize>(value: &T) -> Result<(), Error> {
 }
 
 fn summary_line(p: &PromptSummary) -> String {
-    let mark = format!("{}{}", if p.pinned { "📌" } else { "" }, if p.favorite { "★" } else { "" });
-    let tags = if p.tags.is_empty() { String::new() } else { format!("  [{}]", p.tags.join(", ")) };
-    format!("{:<32} {}{}{}", p.slug.as_str(), if mark.is_empty() { String::new() } else { format!("{mark} ") }, p.name, tags)
+    let mark = format!(
+        "{}{}",
+        if p.pinned { "📌" } else { "" },
+        if p.favorite { "★" } else { "" }
+    );
+    let tags = if p.tags.is_empty() {
+        String::new()
+    } else {
+        format!("  [{}]", p.tags.join(", "))
+    };
+    format!(
+        "{:<32} {}{}{}",
+        p.slug.as_str(),
+        if mark.is_empty() {
+            String::new()
+        } else {
+            format!("{mark} ")
+        },
+        p.name,
+        tags
+    )
 }
 
 /// Settings from the file, then the global flags and environment.
@@ -290,7 +319,10 @@ pub async fn run(cli: Cli) -> ExitCode {
 
 async fn connect(global: &Global, settings: &Settings) -> Result<Client, Error> {
     if let Some(url) = &global.url {
-        return Ok(Client::Remote(client::Remote::new(url, global.api_key.clone())?));
+        return Ok(Client::Remote(client::Remote::new(
+            url,
+            global.api_key.clone(),
+        )?));
     }
     let store = crate::open_store(&settings.database_url(), Duration::ZERO).await?;
     let db = promptdb_core::PromptDb::with_config(store, settings.core.clone())?;
@@ -316,7 +348,9 @@ fn read_stdin() -> Result<String, Error> {
         eprintln!("Reading the prompt's content from standard input; end with Ctrl-D.");
     }
     let mut s = String::new();
-    std::io::stdin().read_to_string(&mut s).map_err(Error::backend)?;
+    std::io::stdin()
+        .read_to_string(&mut s)
+        .map_err(Error::backend)?;
     Ok(s)
 }
 
@@ -325,8 +359,9 @@ async fn client_command(client: &Client, command: Command, json: bool) -> Result
         Command::Add(a) => {
             let content = match (a.content, a.file) {
                 (Some(c), _) => c,
-                (None, Some(path)) => std::fs::read_to_string(&path)
-                    .map_err(|e| Error::invalid("--file", format!("cannot read {}: {e}", path.display())))?,
+                (None, Some(path)) => std::fs::read_to_string(&path).map_err(|e| {
+                    Error::invalid("--file", format!("cannot read {}: {e}", path.display()))
+                })?,
                 (None, None) => read_stdin()?,
             };
             let prompt = NewPrompt {
@@ -415,7 +450,9 @@ async fn client_command(client: &Client, command: Command, json: bool) -> Result
             } else if page.items.is_empty() {
                 eprintln!("No matches.");
             } else {
-                page.items.iter().for_each(|p| println!("{}", summary_line(p)));
+                page.items
+                    .iter()
+                    .for_each(|p| println!("{}", summary_line(p)));
             }
         }
         Command::Edit { slug } => edit(client, &slug, json).await?,
@@ -432,7 +469,8 @@ async fn client_command(client: &Client, command: Command, json: bool) -> Result
             if json {
                 print_json(&tags)?;
             } else {
-                tags.iter().for_each(|t| println!("{:<24} {}", t.tag, t.count));
+                tags.iter()
+                    .for_each(|t| println!("{:<24} {}", t.tag, t.count));
             }
         }
         Command::Export { output } => {
@@ -444,29 +482,47 @@ async fn client_command(client: &Client, command: Command, json: bool) -> Result
             let bytes = serde_json::to_vec_pretty(&export).map_err(Error::backend)?;
             match output {
                 Some(path) => {
-                    std::fs::write(&path, &bytes)
-                        .map_err(|e| Error::invalid("--output", format!("cannot write {}: {e}", path.display())))?;
-                    eprintln!("Exported {} prompts to {}.", export.prompts.len(), path.display());
+                    std::fs::write(&path, &bytes).map_err(|e| {
+                        Error::invalid("--output", format!("cannot write {}: {e}", path.display()))
+                    })?;
+                    eprintln!(
+                        "Exported {} prompts to {}.",
+                        export.prompts.len(),
+                        path.display()
+                    );
                 }
                 None => {
                     let mut out = std::io::stdout().lock();
-                    out.write_all(&bytes).and_then(|()| writeln!(out)).map_err(Error::backend)?;
+                    out.write_all(&bytes)
+                        .and_then(|()| writeln!(out))
+                        .map_err(Error::backend)?;
                 }
             }
         }
-        Command::Import { path, fail_on_conflict } => {
-            let prompts = import::read_source(&path).map_err(|e| Error::invalid("path", format!("{e:#}")))?;
+        Command::Import {
+            path,
+            fail_on_conflict,
+        } => {
+            let prompts =
+                import::read_source(&path).map_err(|e| Error::invalid("path", format!("{e:#}")))?;
             let bar = indicatif::ProgressBar::new(prompts.len() as u64).with_style(
                 indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} prompts {msg}")
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
-            let report = import::import(client, prompts, fail_on_conflict, |n| bar.set_position(n as u64)).await;
+            let report = import::import(client, prompts, fail_on_conflict, |n| {
+                bar.set_position(n as u64)
+            })
+            .await;
             bar.finish_and_clear();
             let report = report?;
             if json {
                 print_json(&report)?;
             } else {
-                println!("Imported {} prompts; skipped {} whose slug was taken.", report.imported.len(), report.skipped.len());
+                println!(
+                    "Imported {} prompts; skipped {} whose slug was taken.",
+                    report.imported.len(),
+                    report.skipped.len()
+                );
                 for s in &report.skipped {
                     println!("  skipped: {s}");
                 }
@@ -479,19 +535,35 @@ async fn client_command(client: &Client, command: Command, json: bool) -> Result
             } else {
                 for k in keys {
                     let scopes: Vec<&str> = k.scopes.iter().map(|s| s.as_str()).collect();
-                    let used = k.last_used_at.map_or("never used".to_owned(), |t| format!("last used {}", t.format("%Y-%m-%d %H:%M")));
-                    println!("{}  {}…  {:<24} {}  {}", k.id, k.prefix, k.name, scopes.join("+"), used);
+                    let used = k.last_used_at.map_or("never used".to_owned(), |t| {
+                        format!("last used {}", t.format("%Y-%m-%d %H:%M"))
+                    });
+                    println!(
+                        "{}  {}…  {:<24} {}  {}",
+                        k.id,
+                        k.prefix,
+                        k.name,
+                        scopes.join("+"),
+                        used
+                    );
                 }
             }
         }
         Command::Keys(KeysCommand::Create { name, read_only }) => {
-            let scopes = if read_only { vec![Scope::Read] } else { vec![Scope::Read, Scope::Write] };
+            let scopes = if read_only {
+                vec![Scope::Read]
+            } else {
+                vec![Scope::Read, Scope::Write]
+            };
             let created = client.create_key(NewApiKey { name, scopes }).await?;
             if json {
                 print_json(&created)?;
             } else {
                 println!("{}", created.secret);
-                eprintln!("This is the only time the key is shown. Id: {}", created.key.id);
+                eprintln!(
+                    "This is the only time the key is shown. Id: {}",
+                    created.key.id
+                );
             }
         }
         Command::Keys(KeysCommand::Revoke { id }) => {
@@ -511,9 +583,11 @@ async fn edit(client: &Client, slug: &str, json: bool) -> Result<(), Error> {
     let dir = std::env::temp_dir();
     let path = dir.join(format!("promptdb-{}-{}.md", slug, std::process::id()));
     std::fs::write(&path, markdown::render(&before)).map_err(Error::backend)?;
-    let editor = std::env::var("VISUAL")
-        .or_else(|_| std::env::var("EDITOR"))
-        .unwrap_or_else(|_| "vi".into());
+    let editor = ["VISUAL", "EDITOR"]
+        .iter()
+        .filter_map(|var| std::env::var(var).ok())
+        .find(|v| !v.trim().is_empty())
+        .unwrap_or_else(|| "vi".into());
     // The editor may carry arguments (`code --wait`).
     let mut parts = editor.split_whitespace();
     let program = parts.next().unwrap_or("vi");
@@ -523,19 +597,37 @@ async fn edit(client: &Client, slug: &str, json: bool) -> Result<(), Error> {
         .status()
         .map_err(|e| Error::invalid("EDITOR", format!("cannot start `{editor}`: {e}")))?;
     if !status.success() {
-        return Err(Error::invalid("EDITOR", format!("`{editor}` exited with {status}; nothing saved (your text is in {})", path.display())));
+        return Err(Error::invalid(
+            "EDITOR",
+            format!(
+                "`{editor}` exited with {status}; nothing saved (your text is in {})",
+                path.display()
+            ),
+        ));
     }
     let text = std::fs::read_to_string(&path).map_err(Error::backend)?;
-    let doc = markdown::parse(&text).map_err(|e| Error::invalid("file", format!("{e}; your text is in {}", path.display())))?;
+    let doc = markdown::parse(&text)
+        .map_err(|e| Error::invalid("file", format!("{e}; your text is in {}", path.display())))?;
     let field = |k: &str| doc.front.get(k);
     let patch = PromptPatch {
-        name: field("name").map(markdown::FrontValue::text).filter(|v| *v != before.name),
-        description: field("description").map(markdown::FrontValue::text).filter(|v| *v != before.description),
-        content: Some(doc.body.clone()).filter(|b| *b != before.content && b.trim_end() != before.content.trim_end()),
-        tags: field("tags").map(markdown::FrontValue::list).filter(|t| *t != before.tags),
+        name: field("name")
+            .map(markdown::FrontValue::text)
+            .filter(|v| *v != before.name),
+        description: field("description")
+            .map(markdown::FrontValue::text)
+            .filter(|v| *v != before.description),
+        content: Some(doc.body.clone())
+            .filter(|b| *b != before.content && b.trim_end() != before.content.trim_end()),
+        tags: field("tags")
+            .map(markdown::FrontValue::list)
+            .filter(|t| *t != before.tags),
         variables: None,
-        pinned: field("pinned").and_then(markdown::FrontValue::flag).filter(|v| *v != before.pinned),
-        favorite: field("favorite").and_then(markdown::FrontValue::flag).filter(|v| *v != before.favorite),
+        pinned: field("pinned")
+            .and_then(markdown::FrontValue::flag)
+            .filter(|v| *v != before.pinned),
+        favorite: field("favorite")
+            .and_then(markdown::FrontValue::flag)
+            .filter(|v| *v != before.favorite),
     };
     if patch.is_empty() {
         let _ = std::fs::remove_file(&path);

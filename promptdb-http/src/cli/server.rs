@@ -10,12 +10,17 @@ use super::ServeArgs;
 use crate::{AppState, LogFormat, Settings, redact_url};
 
 fn init_tracing(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,rmcp=warn"));
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,rmcp=warn"));
     // Logs go to stderr: stdout belongs to the MCP protocol under `stdio`.
     let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().with_current_span(true).with_span_list(false).try_init(),
+        LogFormat::Json => builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
     };
 }
 
@@ -29,24 +34,33 @@ async fn open(settings: &Settings) -> anyhow::Result<PromptDb> {
     Ok(db)
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// A future that completes on Ctrl-C or SIGTERM. The handlers are installed when this is
+/// called, not when the future is first polled, so a signal that arrives right after start-up
+/// still shuts down gracefully.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let term = signal(SignalKind::terminate()).ok();
+        let int = signal(SignalKind::interrupt()).ok();
+        async move {
+            let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = wait(term) => {},
+                () = wait(int) => {},
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
+    }
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+    async {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 
@@ -70,6 +84,7 @@ pub(super) async fn serve(mut settings: Settings, args: ServeArgs) -> ExitCode {
 }
 
 async fn serve_inner(settings: Settings, conformance_test_mode: bool) -> anyhow::Result<()> {
+    let shutdown = shutdown_signal();
     let db = open(&settings).await?;
     let (user, new_key) = db.local_user().await?;
     let listener = tokio::net::TcpListener::bind(settings.bind)
@@ -98,7 +113,7 @@ async fn serve_inner(settings: Settings, conformance_test_mode: bool) -> anyhow:
     );
     // Lets tests and scripts learn the port when binding port 0.
     println!("listening on http://{addr}");
-    crate::serve(state, listener, shutdown_signal()).await?;
+    crate::serve(state, listener, shutdown).await?;
     Ok(())
 }
 

@@ -10,10 +10,10 @@ use rmcp::{
     handler::server::wrapper::Parameters,
     model::{
         CallToolResult, ContentBlock, CreateMessageRequestParams, ElicitRequestParams,
-        SamplingMessage, SamplingMessageContentBlock, GetPromptResult, Implementation, LoggingLevel,
-        LoggingMessageNotificationParam, ProgressNotificationParam, Prompt, PromptArgument,
-        PromptMessage, Resource, ResourceContents, ResourceTemplate, Role, ServerCapabilities,
-        ServerConfig,
+        GetPromptResult, Implementation, LoggingLevel, LoggingMessageNotificationParam,
+        ProgressNotificationParam, Prompt, PromptArgument, PromptMessage, Resource,
+        ResourceContents, ResourceTemplate, Role, SamplingMessage, SamplingMessageContentBlock,
+        ServerCapabilities, ServerConfig,
     },
     service::RequestContext,
     tool, tool_router,
@@ -38,7 +38,10 @@ pub fn server_config(instructions: &str) -> ServerConfig {
             .enable_resources_subscribe()
             .build(),
     )
-    .with_server_info(Implementation::new("promptdb", env!("CARGO_PKG_VERSION")).with_title("PromptDB (conformance test mode)"))
+    .with_server_info(
+        Implementation::new("promptdb", env!("CARGO_PKG_VERSION"))
+            .with_title("PromptDB (conformance test mode)"),
+    )
     .with_instructions(instructions)
 }
 
@@ -55,21 +58,30 @@ impl PromptDbMcp {
     /// Returns image content (conformance fixture).
     #[tool(name = "test_image_content", input_schema = input::<NoArgs>())]
     async fn test_image_content(&self) -> Result<CallToolResult, McpError> {
-        Ok(CallToolResult::success(vec![ContentBlock::image(TEST_IMAGE_BASE64, "image/png")]))
+        Ok(CallToolResult::success(vec![ContentBlock::image(
+            TEST_IMAGE_BASE64,
+            "image/png",
+        )]))
     }
 
     /// Returns audio content (conformance fixture).
     #[tool(name = "test_audio_content", input_schema = input::<NoArgs>())]
     async fn test_audio_content(&self) -> Result<CallToolResult, McpError> {
-        Ok(CallToolResult::success(vec![ContentBlock::audio(TEST_AUDIO_BASE64, "audio/wav")]))
+        Ok(CallToolResult::success(vec![ContentBlock::audio(
+            TEST_AUDIO_BASE64,
+            "audio/wav",
+        )]))
     }
 
     /// Returns an embedded resource (conformance fixture).
     #[tool(name = "test_embedded_resource", input_schema = input::<NoArgs>())]
     async fn test_embedded_resource(&self) -> Result<CallToolResult, McpError> {
         Ok(CallToolResult::success(vec![ContentBlock::resource(
-            ResourceContents::text("This is an embedded resource content.", "test://embedded-resource")
-                .with_mime_type("text/plain"),
+            ResourceContents::text(
+                "This is an embedded resource content.",
+                "test://embedded-resource",
+            )
+            .with_mime_type("text/plain"),
         )]))
     }
 
@@ -80,8 +92,11 @@ impl PromptDbMcp {
             ContentBlock::text("Multiple content types test:"),
             ContentBlock::image(TEST_IMAGE_BASE64, "image/png"),
             ContentBlock::resource(
-                ResourceContents::text(r#"{"test":"data","value":123}"#, "test://mixed-content-resource")
-                    .with_mime_type("application/json"),
+                ResourceContents::text(
+                    r#"{"test":"data","value":123}"#,
+                    "test://mixed-content-resource",
+                )
+                .with_mime_type("application/json"),
             ),
         ]))
     }
@@ -96,7 +111,10 @@ impl PromptDbMcp {
 
     /// Reports progress three times (conformance fixture).
     #[tool(name = "test_tool_with_progress", input_schema = input::<NoArgs>())]
-    async fn test_tool_with_progress(&self, ctx: RequestContext<RoleServer>) -> Result<CallToolResult, McpError> {
+    async fn test_tool_with_progress(
+        &self,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, McpError> {
         if let Some(token) = ctx.meta.get_progress_token() {
             for step in [0.0, 50.0, 100.0] {
                 let mut p = ProgressNotificationParam::new(token.clone(), step).with_total(100.0);
@@ -105,7 +123,9 @@ impl PromptDbMcp {
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             }
         }
-        Ok(CallToolResult::success(vec![ContentBlock::text("Progress test completed")]))
+        Ok(CallToolResult::success(vec![ContentBlock::text(
+            "Progress test completed",
+        )]))
     }
 
     #[tool(
@@ -113,8 +133,15 @@ impl PromptDbMcp {
         description = "Sends three log messages (conformance fixture; MCP logging is deprecated but still in the 2025-11-25 scenarios)",
         input_schema = input::<NoArgs>()
     )]
-    async fn test_tool_with_logging(&self, ctx: RequestContext<RoleServer>) -> Result<CallToolResult, McpError> {
-        for message in ["Tool execution started", "Tool processing data", "Tool execution completed"] {
+    async fn test_tool_with_logging(
+        &self,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, McpError> {
+        for message in [
+            "Tool execution started",
+            "Tool processing data",
+            "Tool execution completed",
+        ] {
             let _ = ctx
                 .peer
                 .notify_logging_message(LoggingMessageNotificationParam::new(
@@ -124,7 +151,9 @@ impl PromptDbMcp {
                 .await;
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        Ok(CallToolResult::success(vec![ContentBlock::text("Logging test completed")]))
+        Ok(CallToolResult::success(vec![ContentBlock::text(
+            "Logging test completed",
+        )]))
     }
 }
 
@@ -142,7 +171,10 @@ pub struct ElicitationArgs {
     pub message: String,
 }
 
-async fn elicit(ctx: &RequestContext<RoleServer>, request: serde_json::Value) -> Result<CallToolResult, McpError> {
+async fn elicit(
+    ctx: &RequestContext<RoleServer>,
+    request: serde_json::Value,
+) -> Result<CallToolResult, McpError> {
     let params: ElicitRequestParams = serde_json::from_value(request)
         .map_err(|e| McpError::internal_error(format!("fixture elicitation request: {e}"), None))?;
     let result = ctx
@@ -168,7 +200,10 @@ impl PromptDbMcp {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, McpError> {
         let request = CreateMessageRequestParams::new(
-            vec![SamplingMessage::new(Role::User, SamplingMessageContentBlock::text(args.prompt))],
+            vec![SamplingMessage::new(
+                Role::User,
+                SamplingMessageContentBlock::text(args.prompt),
+            )],
             100,
         );
         let result = ctx
@@ -178,9 +213,15 @@ impl PromptDbMcp {
             .map_err(|e| McpError::internal_error(format!("sampling failed: {e}"), None))?;
         let text = serde_json::to_value(&result.message)
             .ok()
-            .and_then(|m| m.pointer("/content/text").and_then(|t| t.as_str()).map(str::to_owned))
+            .and_then(|m| {
+                m.pointer("/content/text")
+                    .and_then(|t| t.as_str())
+                    .map(str::to_owned)
+            })
             .unwrap_or_default();
-        Ok(CallToolResult::success(vec![ContentBlock::text(format!("LLM response: {text}"))]))
+        Ok(CallToolResult::success(vec![ContentBlock::text(format!(
+            "LLM response: {text}"
+        ))]))
     }
 
     /// Asks the user for a username and an e-mail address (conformance fixture).
@@ -214,7 +255,10 @@ impl PromptDbMcp {
 
     /// Elicitation with a default for every primitive type (conformance fixture, SEP-1034).
     #[tool(name = "test_elicitation_sep1034_defaults", input_schema = input::<NoArgs>())]
-    async fn test_elicitation_sep1034_defaults(&self, ctx: RequestContext<RoleServer>) -> Result<CallToolResult, McpError> {
+    async fn test_elicitation_sep1034_defaults(
+        &self,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, McpError> {
         elicit(
             &ctx,
             serde_json::json!({
@@ -237,7 +281,10 @@ impl PromptDbMcp {
 
     /// Elicitation with every enum form (conformance fixture, SEP-1330).
     #[tool(name = "test_elicitation_sep1330_enums", input_schema = input::<NoArgs>())]
-    async fn test_elicitation_sep1330_enums(&self, ctx: RequestContext<RoleServer>) -> Result<CallToolResult, McpError> {
+    async fn test_elicitation_sep1330_enums(
+        &self,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, McpError> {
         elicit(
             &ctx,
             serde_json::json!({
@@ -271,20 +318,38 @@ impl PromptDbMcp {
 
 /// Fixture prompts.
 pub fn prompts() -> Vec<Prompt> {
-    let required = |name: &str, description: &str| PromptArgument::new(name).with_description(description).with_required(true);
+    let required = |name: &str, description: &str| {
+        PromptArgument::new(name)
+            .with_description(description)
+            .with_required(true)
+    };
     vec![
-        Prompt::new("test_simple_prompt", Some("A simple prompt without arguments (conformance fixture)"), None),
+        Prompt::new(
+            "test_simple_prompt",
+            Some("A simple prompt without arguments (conformance fixture)"),
+            None,
+        ),
         Prompt::new(
             "test_prompt_with_arguments",
             Some("A prompt with two required arguments (conformance fixture)"),
-            Some(vec![required("arg1", "First test argument"), required("arg2", "Second test argument")]),
+            Some(vec![
+                required("arg1", "First test argument"),
+                required("arg2", "Second test argument"),
+            ]),
         ),
         Prompt::new(
             "test_prompt_with_embedded_resource",
             Some("A prompt with an embedded resource (conformance fixture)"),
-            Some(vec![required("resourceUri", "URI of the resource to embed")]),
+            Some(vec![required(
+                "resourceUri",
+                "URI of the resource to embed",
+            )]),
         ),
-        Prompt::new("test_prompt_with_image", Some("A prompt with an image (conformance fixture)"), None),
+        Prompt::new(
+            "test_prompt_with_image",
+            Some("A prompt with an image (conformance fixture)"),
+            None,
+        ),
     ]
 }
 
@@ -298,7 +363,9 @@ pub fn get_prompt(
             .and_then(|a| a.get(key))
             .and_then(|v| v.as_str())
             .map(str::to_owned)
-            .ok_or_else(|| McpError::invalid_params(format!("missing required argument `{key}`"), None))
+            .ok_or_else(|| {
+                McpError::invalid_params(format!("missing required argument `{key}`"), None)
+            })
     };
     let result = match name {
         "test_simple_prompt" => Ok(GetPromptResult::new(vec![PromptMessage::new_text(
@@ -318,14 +385,18 @@ pub fn get_prompt(
                 PromptMessage::new(
                     Role::User,
                     ContentBlock::resource(
-                        ResourceContents::text("Embedded resource content for testing.", uri).with_mime_type("text/plain"),
+                        ResourceContents::text("Embedded resource content for testing.", uri)
+                            .with_mime_type("text/plain"),
                     ),
                 ),
                 PromptMessage::new_text(Role::User, "Please process the embedded resource above."),
             ]))
         })(),
         "test_prompt_with_image" => Ok(GetPromptResult::new(vec![
-            PromptMessage::new(Role::User, ContentBlock::image(TEST_IMAGE_BASE64, "image/png")),
+            PromptMessage::new(
+                Role::User,
+                ContentBlock::image(TEST_IMAGE_BASE64, "image/png"),
+            ),
             PromptMessage::new_text(Role::User, "Please analyze the image above."),
         ])),
         _ => return None,
@@ -361,12 +432,19 @@ pub fn resource_templates() -> Vec<ResourceTemplate> {
 pub fn read_resource(uri: &str) -> Option<ResourceContents> {
     match uri {
         "test://static-text" => Some(
-            ResourceContents::text("This is the content of the static text resource.", uri).with_mime_type("text/plain"),
+            ResourceContents::text("This is the content of the static text resource.", uri)
+                .with_mime_type("text/plain"),
         ),
-        "test://static-binary" => Some(ResourceContents::blob(TEST_IMAGE_BASE64, uri).with_mime_type("image/png")),
-        "test://watched-resource" => Some(ResourceContents::text("Watched resource content.", uri).with_mime_type("text/plain")),
+        "test://static-binary" => {
+            Some(ResourceContents::blob(TEST_IMAGE_BASE64, uri).with_mime_type("image/png"))
+        }
+        "test://watched-resource" => Some(
+            ResourceContents::text("Watched resource content.", uri).with_mime_type("text/plain"),
+        ),
         _ => {
-            let id = uri.strip_prefix("test://template/")?.strip_suffix("/data")?;
+            let id = uri
+                .strip_prefix("test://template/")?
+                .strip_suffix("/data")?;
             let body = serde_json::json!({ "id": id, "templateTest": true, "data": format!("Data for ID: {id}") });
             Some(ResourceContents::text(body.to_string(), uri).with_mime_type("application/json"))
         }

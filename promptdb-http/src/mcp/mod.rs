@@ -116,7 +116,9 @@ pub fn service(
         config.with_allowed_hosts(options.allowed_hosts.clone())
     };
     if options.stateless {
-        config = config.with_legacy_session_mode(false).with_json_response(true);
+        config = config
+            .with_legacy_session_mode(false)
+            .with_json_response(true);
     }
     StreamableHttpService::new(
         move || Ok(factory.server()),
@@ -146,7 +148,9 @@ impl PromptDbMcp {
 }
 
 /// Prompt arguments arrive as JSON; MCP says strings, but be lenient with numbers and booleans.
-fn argument_values(arguments: Option<serde_json::Map<String, serde_json::Value>>) -> BTreeMap<String, String> {
+fn argument_values(
+    arguments: Option<serde_json::Map<String, serde_json::Value>>,
+) -> BTreeMap<String, String> {
     arguments
         .unwrap_or_default()
         .into_iter()
@@ -210,7 +214,8 @@ impl ServerHandler for PromptDbMcp {
                 .variables
                 .iter()
                 .map(|v| {
-                    let mut a = PromptArgument::new(&v.name).with_required(v.required && v.default.is_none());
+                    let mut a = PromptArgument::new(&v.name)
+                        .with_required(v.required && v.default.is_none());
                     if !v.description.is_empty() {
                         a = a.with_description(&v.description);
                     }
@@ -223,7 +228,8 @@ impl ServerHandler for PromptDbMcp {
                 full.description.clone()
             };
             prompts.push(
-                Prompt::new(full.slug.as_str(), Some(description), Some(arguments)).with_title(full.name),
+                Prompt::new(full.slug.as_str(), Some(description), Some(arguments))
+                    .with_title(full.name),
             );
         }
         let mut result = ListPromptsResult::with_all_items(prompts);
@@ -243,12 +249,16 @@ impl ServerHandler for PromptDbMcp {
         }
         let me = self.principal(&ctx)?;
         let values = argument_values(request.arguments);
-        let prompt = self.db.get_prompt(&me, &request.name).await.map_err(|e| match e {
-            promptdb_core::Error::NotFound { .. } | promptdb_core::Error::Invalid { .. } => {
-                McpError::invalid_params(format!("no prompt named `{}`", request.name), None)
-            }
-            e => McpError::internal_error(tools::failure_message(&e), None),
-        })?;
+        let prompt = self
+            .db
+            .get_prompt(&me, &request.name)
+            .await
+            .map_err(|e| match e {
+                promptdb_core::Error::NotFound { .. } | promptdb_core::Error::Invalid { .. } => {
+                    McpError::invalid_params(format!("no prompt named `{}`", request.name), None)
+                }
+                e => McpError::internal_error(tools::failure_message(&e), None),
+            })?;
         let text = promptdb_core::template::render(&prompt.content, &prompt.variables, &values)
             .map_err(|e| McpError::invalid_params(e.to_string(), None))?;
         if me.can_write()
@@ -261,9 +271,11 @@ impl ServerHandler for PromptDbMcp {
         } else {
             prompt.description
         };
-        Ok(GetPromptResult::new(vec![PromptMessage::new_text(Role::User, text)])
-            .with_description(description)
-            .into())
+        Ok(
+            GetPromptResult::new(vec![PromptMessage::new_text(Role::User, text)])
+                .with_description(description)
+                .into(),
+        )
     }
 
     // Logging levels and resource subscriptions exist only for the conformance fixtures:
@@ -277,7 +289,9 @@ impl ServerHandler for PromptDbMcp {
         if self.fixtures {
             Ok(())
         } else {
-            Err(McpError::method_not_found::<rmcp::model::SetLevelRequestMethod>())
+            Err(McpError::method_not_found::<
+                rmcp::model::SetLevelRequestMethod,
+            >())
         }
     }
 
@@ -290,7 +304,9 @@ impl ServerHandler for PromptDbMcp {
         if self.fixtures {
             Ok(())
         } else {
-            Err(McpError::method_not_found::<rmcp::model::SubscribeRequestMethod>())
+            Err(McpError::method_not_found::<
+                rmcp::model::SubscribeRequestMethod,
+            >())
         }
     }
 
@@ -303,7 +319,9 @@ impl ServerHandler for PromptDbMcp {
         if self.fixtures {
             Ok(())
         } else {
-            Err(McpError::method_not_found::<rmcp::model::UnsubscribeRequestMethod>())
+            Err(McpError::method_not_found::<
+                rmcp::model::UnsubscribeRequestMethod,
+            >())
         }
     }
 

@@ -59,7 +59,11 @@ pub fn templates() -> Vec<ResourceTemplate> {
 }
 
 /// A page of the user's prompts as resources, widgets first.
-pub async fn list(db: &PromptDb, me: &Principal, cursor: Option<String>) -> Result<ListResourcesResult, McpError> {
+pub async fn list(
+    db: &PromptDb,
+    me: &Principal,
+    cursor: Option<String>,
+) -> Result<ListResourcesResult, McpError> {
     let first_page = cursor.is_none();
     let page = db
         .list_prompts(
@@ -88,9 +92,17 @@ pub async fn list(db: &PromptDb, me: &Principal, cursor: Option<String>) -> Resu
 }
 
 /// Reads a widget or a prompt. `None` if the URI is not ours.
-pub async fn read(db: &PromptDb, me: Option<&Principal>, uri: &str) -> Result<Option<ResourceContents>, McpError> {
+pub async fn read(
+    db: &PromptDb,
+    me: Option<&Principal>,
+    uri: &str,
+) -> Result<Option<ResourceContents>, McpError> {
     match uri {
-        WIDGET_URI => return Ok(Some(ResourceContents::text(WIDGET_HTML, uri).with_mime_type(MCP_APP_MIME))),
+        WIDGET_URI => {
+            return Ok(Some(
+                ResourceContents::text(WIDGET_HTML, uri).with_mime_type(MCP_APP_MIME),
+            ));
+        }
         SKYBRIDGE_URI => {
             return Ok(Some(
                 ResourceContents::text(WIDGET_HTML, uri)
@@ -105,10 +117,15 @@ pub async fn read(db: &PromptDb, me: Option<&Principal>, uri: &str) -> Result<Op
     };
     let me = me.ok_or_else(|| McpError::invalid_request("not authenticated", None))?;
     match db.get_prompt(me, slug).await {
-        Ok(p) => Ok(Some(ResourceContents::text(p.content, uri).with_mime_type(PROMPT_MIME))),
-        Err(promptdb_core::Error::NotFound { .. } | promptdb_core::Error::Invalid { .. }) => Err(
-            McpError::resource_not_found(format!("no prompt at {uri}"), Some(serde_json::json!({ "uri": uri }))),
-        ),
+        Ok(p) => Ok(Some(
+            ResourceContents::text(p.content, uri).with_mime_type(PROMPT_MIME),
+        )),
+        Err(promptdb_core::Error::NotFound { .. } | promptdb_core::Error::Invalid { .. }) => {
+            Err(McpError::resource_not_found(
+                format!("no prompt at {uri}"),
+                Some(serde_json::json!({ "uri": uri })),
+            ))
+        }
         Err(e) => Err(McpError::internal_error(failure_message(&e), None)),
     }
 }

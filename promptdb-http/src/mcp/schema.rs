@@ -87,11 +87,17 @@ mod tests {
     fn no_nulls_and_no_refs() {
         let schema = serde_json::to_string(&*input::<Args>()).unwrap();
         assert!(!schema.contains("null"), "{schema}");
-        assert!(!schema.contains("$ref") && !schema.contains("$defs"), "{schema}");
+        assert!(
+            !schema.contains("$ref") && !schema.contains("$defs"),
+            "{schema}"
+        );
         let v: Value = serde_json::from_str(&schema).unwrap();
         assert_eq!(v["type"], "object");
         assert_eq!(v["properties"]["limit"]["type"], "integer");
-        assert_eq!(v["properties"]["nested"]["properties"]["name"]["type"], "string");
+        assert_eq!(
+            v["properties"]["nested"]["properties"]["name"]["type"],
+            "string"
+        );
     }
 }
 
@@ -117,7 +123,9 @@ fn split_type_unions(value: &mut Value) {
             for v in map.values_mut() {
                 split_type_unions(v);
             }
-            let Some(Value::Array(types)) = map.get("type") else { return };
+            let Some(Value::Array(types)) = map.get("type") else {
+                return;
+            };
             if !types.iter().any(|t| t == "null") {
                 return;
             }
@@ -134,11 +142,18 @@ fn split_type_unions(value: &mut Value) {
             }
             branch.insert(
                 "type".into(),
-                if others.len() == 1 { others[0].clone() } else { Value::Array(others) },
+                if others.len() == 1 {
+                    others[0].clone()
+                } else {
+                    Value::Array(others)
+                },
             );
             map.insert(
                 "anyOf".into(),
-                Value::Array(vec![Value::Object(branch), serde_json::json!({ "type": "null" })]),
+                Value::Array(vec![
+                    Value::Object(branch),
+                    serde_json::json!({ "type": "null" }),
+                ]),
             );
         }
         Value::Array(items) => items.iter_mut().for_each(split_type_unions),
@@ -165,6 +180,10 @@ mod output_tests {
         assert_eq!(at["anyOf"][0]["type"], "string");
         assert_eq!(at["anyOf"][0]["format"], "date-time");
         assert_eq!(at["anyOf"][1]["type"], "null");
-        assert!(!serde_json::to_string(&*schema).unwrap().contains("[\"string\",\"null\"]"));
+        assert!(
+            !serde_json::to_string(&*schema)
+                .unwrap()
+                .contains("[\"string\",\"null\"]")
+        );
     }
 }

@@ -21,7 +21,8 @@ use super::{
 
 /// A successful result: structured content plus a text rendering.
 pub(super) fn success<T: Serialize>(value: &T, text: String) -> Result<CallToolResult, McpError> {
-    let value = serde_json::to_value(value).map_err(|e| McpError::internal_error(e.to_string(), None))?;
+    let value =
+        serde_json::to_value(value).map_err(|e| McpError::internal_error(e.to_string(), None))?;
     let mut result = CallToolResult::structured(value);
     result.content = vec![ContentBlock::text(text)];
     Ok(result)
@@ -32,7 +33,10 @@ pub(super) fn success<T: Serialize>(value: &T, text: String) -> Result<CallToolR
 pub(super) fn failure_message(e: &promptdb_core::Error) -> String {
     use promptdb_core::Error;
     match e {
-        Error::NotFound { what: "prompt", key } => format!(
+        Error::NotFound {
+            what: "prompt",
+            key,
+        } => format!(
             "No prompt with slug `{key}`. Use search_prompts or list_prompts to find the right slug."
         ),
         Error::Invalid { field, reason } => format!("Invalid input — {field}: {reason}"),
@@ -120,7 +124,10 @@ impl PromptDbMcp {
             version: env!("CARGO_PKG_VERSION").into(),
             store: self.db.backend().into(),
         };
-        let text = format!("PromptDB {} is up; {} database: {store}.", out.version, out.store);
+        let text = format!(
+            "PromptDB {} is up; {} database: {store}.",
+            out.version, out.store
+        );
         success(&out, text)
     }
 
@@ -141,9 +148,17 @@ impl PromptDbMcp {
         }
         let text = format!(
             "Signed in as {} ({}), scopes: {}.",
-            if user.display_name.is_empty() { "a user without a name" } else { &user.display_name },
+            if user.display_name.is_empty() {
+                "a user without a name"
+            } else {
+                &user.display_name
+            },
             user.id,
-            scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+            scopes
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         success(
             &AuthOut {
@@ -233,7 +248,11 @@ impl PromptDbMcp {
             cursor: args.cursor,
         };
         let out = page_out(try_tool!(self.db.list_prompts(&me, query).await));
-        let text = text::summaries(&out.prompts, out.next_cursor.as_deref(), "No prompts match.");
+        let text = text::summaries(
+            &out.prompts,
+            out.next_cursor.as_deref(),
+            "No prompts match.",
+        );
         success(&out, text)
     }
 
@@ -262,7 +281,11 @@ impl PromptDbMcp {
             cursor: args.cursor,
         };
         let out = page_out(try_tool!(self.db.search_prompts(&me, query).await));
-        let text = text::summaries(&out.prompts, out.next_cursor.as_deref(), "No prompts match that search.");
+        let text = text::summaries(
+            &out.prompts,
+            out.next_cursor.as_deref(),
+            "No prompts match that search.",
+        );
         success(&out, text)
     }
 
@@ -291,7 +314,13 @@ impl PromptDbMcp {
         };
         let prompt = try_tool!(self.db.update_prompt(&me, &args.slug, patch).await);
         let text = format!("Updated.\n{}", text::prompt(&prompt, None));
-        success(&PromptOut { prompt, rendered: None }, text)
+        success(
+            &PromptOut {
+                prompt,
+                rendered: None,
+            },
+            text,
+        )
     }
 
     /// Deletes a prompt and its history for good.
@@ -340,7 +369,10 @@ impl PromptDbMcp {
     ) -> Result<CallToolResult, McpError> {
         let me = self.principal(&ctx)?;
         let usage = try_tool!(self.db.track_prompt_use(&me, &args.slug).await);
-        let text = format!("Recorded a use of `{}` ({} in total).", usage.slug, usage.usage_count);
+        let text = format!(
+            "Recorded a use of `{}` ({} in total).",
+            usage.slug, usage.usage_count
+        );
         success(&UsageOut { usage }, text)
     }
 
@@ -372,7 +404,10 @@ impl PromptDbMcp {
         output_schema = output::<PreferencesOut>(),
         annotations(title = "Get preferences", read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
-    async fn get_preferences(&self, ctx: RequestContext<RoleServer>) -> Result<CallToolResult, McpError> {
+    async fn get_preferences(
+        &self,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, McpError> {
         let me = self.principal(&ctx)?;
         let preferences = try_tool!(self.db.preferences(&me).await);
         let text = if preferences.0.is_empty() {
@@ -415,7 +450,11 @@ impl PromptDbMcp {
             }
         };
         let out = page_out(page);
-        let text = text::summaries(&out.prompts, out.next_cursor.as_deref(), "The library is empty.");
+        let text = text::summaries(
+            &out.prompts,
+            out.next_cursor.as_deref(),
+            "The library is empty.",
+        );
         success(&out, text)
     }
 }

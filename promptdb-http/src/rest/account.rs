@@ -6,7 +6,9 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header},
 };
 use chrono::{DateTime, Utc};
-use promptdb_core::{ApiKey, ApiKeyId, CreatedApiKey, Export, NewApiKey, Preferences, Scope, UserId};
+use promptdb_core::{
+    ApiKey, ApiKeyId, CreatedApiKey, Export, NewApiKey, Preferences, Scope, UserId,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -45,13 +47,19 @@ pub(super) async fn me(State(state): State<AppState>, Caller(me): Caller) -> Api
 }
 
 /// `DELETE /me`: deletes the account and everything in it.
-pub(super) async fn delete_account(State(state): State<AppState>, Caller(me): Caller) -> ApiResult<StatusCode> {
+pub(super) async fn delete_account(
+    State(state): State<AppState>,
+    Caller(me): Caller,
+) -> ApiResult<StatusCode> {
     state.db.delete_user(&me).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /export`: everything the caller owns, as a download.
-pub(super) async fn export(State(state): State<AppState>, Caller(me): Caller) -> ApiResult<(HeaderMap, Json<Export>)> {
+pub(super) async fn export(
+    State(state): State<AppState>,
+    Caller(me): Caller,
+) -> ApiResult<(HeaderMap, Json<Export>)> {
     let export = state.db.export_user(&me).await?;
     let mut headers = HeaderMap::new();
     let name = format!(
@@ -65,7 +73,10 @@ pub(super) async fn export(State(state): State<AppState>, Caller(me): Caller) ->
 }
 
 /// `GET /preferences`.
-pub(super) async fn preferences(State(state): State<AppState>, Caller(me): Caller) -> ApiResult<Json<Preferences>> {
+pub(super) async fn preferences(
+    State(state): State<AppState>,
+    Caller(me): Caller,
+) -> ApiResult<Json<Preferences>> {
     Ok(Json(state.db.preferences(&me).await?))
 }
 
@@ -95,7 +106,10 @@ pub struct KeyList {
 }
 
 /// `GET /keys`.
-pub(super) async fn keys(State(state): State<AppState>, Caller(me): Caller) -> ApiResult<Json<KeyList>> {
+pub(super) async fn keys(
+    State(state): State<AppState>,
+    Caller(me): Caller,
+) -> ApiResult<Json<KeyList>> {
     Ok(Json(KeyList {
         keys: state.db.list_api_keys(&me).await?,
     }))
@@ -107,7 +121,10 @@ pub(super) async fn create_key(
     Caller(me): Caller,
     ApiJson(body): ApiJson<NewApiKey>,
 ) -> ApiResult<(StatusCode, Json<CreatedApiKey>)> {
-    Ok((StatusCode::CREATED, Json(state.db.create_api_key(&me, body).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(state.db.create_api_key(&me, body).await?),
+    ))
 }
 
 /// `DELETE /keys/{id}`.
@@ -116,6 +133,9 @@ pub(super) async fn revoke_key(
     Caller(me): Caller,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    state.db.revoke_api_key(&me, ApiKeyId::parse("id", &id)?).await?;
+    state
+        .db
+        .revoke_api_key(&me, ApiKeyId::parse("id", &id)?)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -26,7 +26,10 @@ fn draft_id(id: &str) -> ApiResult<DraftId> {
 }
 
 /// `GET /drafts`.
-pub(super) async fn list(State(state): State<AppState>, Caller(me): Caller) -> ApiResult<Json<DraftList>> {
+pub(super) async fn list(
+    State(state): State<AppState>,
+    Caller(me): Caller,
+) -> ApiResult<Json<DraftList>> {
     Ok(Json(DraftList {
         drafts: state.db.list_drafts(&me).await?,
     }))
@@ -42,7 +45,10 @@ pub(super) async fn save(
 }
 
 /// `GET /drafts/summary`.
-pub(super) async fn summary(State(state): State<AppState>, Caller(me): Caller) -> ApiResult<Json<DraftSummary>> {
+pub(super) async fn summary(
+    State(state): State<AppState>,
+    Caller(me): Caller,
+) -> ApiResult<Json<DraftSummary>> {
     Ok(Json(state.db.draft_summary(&me).await?))
 }
 

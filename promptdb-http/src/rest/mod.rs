@@ -12,10 +12,10 @@ mod account;
 mod drafts;
 mod prompts;
 
-pub use account::Me;
-pub use prompts::{CreatePrompts, CreatedPrompts, RenderRequest, TagList};
-pub use drafts::DraftList;
 pub use account::KeyList;
+pub use account::Me;
+pub use drafts::DraftList;
+pub use prompts::{CreatePrompts, CreatedPrompts, RenderRequest, TagList};
 
 /// The `/api/v1` routes (authentication is applied by the caller).
 pub fn routes() -> Router<AppState> {
@@ -23,7 +23,9 @@ pub fn routes() -> Router<AppState> {
         .route("/prompts", get(prompts::list).post(prompts::create))
         .route(
             "/prompts/{slug}",
-            get(prompts::get).patch(prompts::update).delete(prompts::delete),
+            get(prompts::get)
+                .patch(prompts::update)
+                .delete(prompts::delete),
         )
         .route("/prompts/{slug}/uses", post(prompts::track_use))
         .route("/prompts/{slug}/render", post(prompts::render))

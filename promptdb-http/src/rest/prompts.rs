@@ -134,7 +134,9 @@ pub(super) async fn render(
     Path(slug): Path<String>,
     ApiJson(body): ApiJson<RenderRequest>,
 ) -> ApiResult<Json<RenderedPrompt>> {
-    Ok(Json(state.db.render_prompt(&me, &slug, &body.variables).await?))
+    Ok(Json(
+        state.db.render_prompt(&me, &slug, &body.variables).await?,
+    ))
 }
 
 /// `GET /prompts/{slug}/versions`.
@@ -159,7 +161,10 @@ pub(super) async fn version(
     Path((slug, version)): Path<(String, String)>,
 ) -> ApiResult<Json<PromptVersion>> {
     let version: u32 = version.parse().map_err(|_| {
-        ApiError::Core(promptdb_core::Error::invalid("version", "must be a whole number from 1"))
+        ApiError::Core(promptdb_core::Error::invalid(
+            "version",
+            "must be a whole number from 1",
+        ))
     })?;
     Ok(Json(state.db.prompt_version(&me, &slug, version).await?))
 }
@@ -172,7 +177,10 @@ pub struct TagList {
 }
 
 /// `GET /tags`.
-pub(super) async fn tags(State(state): State<AppState>, Caller(me): Caller) -> ApiResult<Json<TagList>> {
+pub(super) async fn tags(
+    State(state): State<AppState>,
+    Caller(me): Caller,
+) -> ApiResult<Json<TagList>> {
     Ok(Json(TagList {
         tags: state.db.list_tags(&me).await?,
     }))

@@ -1,0 +1,762 @@
+//! Every REST endpoint, success and failure, through the real router.
+
+mod common;
+
+use axum::{
+    body::Body,
+    http::{Method, Request, StatusCode, header},
+};
+use common::Api;
+use serde_json::{Value, json};
+
+fn slugs(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["slug"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn health_and_readiness() {
+    let api = Api::new().await;
+    let r = api.send(Method::GET, "/health", None, None).await;
+    assert_eq!(r.expect(StatusCode::OK)["status"], "ok");
+    let r = api.send(Method::GET, "/health/ready", None, None).await;
+    let body = r.expect(StatusCode::OK);
+    assert_eq!(
+        (body["status"].as_str(), body["store"].as_str()),
+        (Some("ready"), Some("sqlite"))
+    );
+    // When the database goes away, readiness says so and requests fail with 503, not 500.
+    api.store.close().await;
+    let r = api.send(Method::GET, "/health/ready", None, None).await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(r.body["status"], "unavailable");
+    let r = api.get("/api/v1/prompts/x").await;
+    r.expect_error(StatusCode::SERVICE_UNAVAILABLE, "unavailable", None);
+    assert!(r.headers.contains_key(header::RETRY_AFTER));
+    assert_eq!(
+        api.send(Method::GET, "/health", None, None).await.status,
+        StatusCode::OK,
+        "liveness stays up"
+    );
+}
+
+#[tokio::test]
+async fn authentication_is_required_and_checked() {
+    let api = Api::new().await;
+    for key in [
+        None,
+        Some("not-a-key"),
+        Some("pdb_0000000000000000000000000000000000000000"),
+    ] {
+        let r = api.send(Method::GET, "/api/v1/prompts", key, None).await;
+        r.expect_error(StatusCode::UNAUTHORIZED, "unauthorized", None);
+        assert_eq!(r.headers[header::WWW_AUTHENTICATE], "Bearer");
+    }
+    let wrong_scheme = Request::get("/api/v1/prompts")
+        .header(header::AUTHORIZATION, format!("Basic {}", api.alice))
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(api.raw(wrong_scheme).await.status, StatusCode::UNAUTHORIZED);
+    let lower_case = Request::get("/api/v1/prompts")
+        .header(header::AUTHORIZATION, format!("bearer {}", api.alice))
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(api.raw(lower_case).await.status, StatusCode::OK);
+    // MCP is behind the same check.
+    let r = api
+        .send(
+            Method::POST,
+            "/mcp",
+            None,
+            Some(json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    // Health and the API description are public.
+    assert_eq!(
+        api.send(Method::GET, "/openapi.json", None, None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn create_get_update_delete_a_prompt() {
+    let api = Api::new().await;
+    let saved = api
+        .seed(json!([{ "name": "Code Review", "content": "Review {{code}}", "tags": ["Dev"], "description": "d" }]))
+        .await;
+    let p = &saved["prompts"][0];
+    assert_eq!(p["slug"], "code-review");
+    assert_eq!(p["tags"], json!(["dev"]));
+    assert_eq!(p["variables"][0]["name"], "code");
+    assert_eq!(p["version"], 1);
+
+    let got = api
+        .get("/api/v1/prompts/code-review")
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(&got, p);
+
+    let updated = api
+        .patch(
+            "/api/v1/prompts/code-review",
+            json!({ "content": "Review {{code}} carefully", "pinned": true }),
+        )
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(updated["version"], 2);
+    assert_eq!(updated["pinned"], true);
+    assert_eq!(updated["description"], "d");
+
+    api.delete("/api/v1/prompts/code-review")
+        .await
+        .expect(StatusCode::NO_CONTENT);
+    api.get("/api/v1/prompts/code-review").await.expect_error(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        None,
+    );
+    api.delete("/api/v1/prompts/code-review")
+        .await
+        .expect_error(StatusCode::NOT_FOUND, "not_found", None);
+}
+
+#[tokio::test]
+async fn create_rejects_bad_input_by_field_and_saves_nothing() {
+    let api = Api::new().await;
+    api.seed(json!([{ "slug": "taken", "name": "T", "content": "x" }]))
+        .await;
+    let cases = [
+        (
+            json!({ "prompts": [{ "name": "ok", "content": "x" }, { "name": "", "content": "x" }] }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "prompts[1].name",
+        ),
+        (
+            json!({ "prompts": [{ "slug": "Bad Slug", "name": "n", "content": "x" }] }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "prompts[0].slug",
+        ),
+        (
+            json!({ "prompts": [{ "name": "n", "content": "x", "tags": "notalist" }] }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "prompts[0].tags",
+        ),
+        (
+            json!({ "prompts": [{ "name": "n", "content": "x", "colour": "red" }] }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "prompts[0].colour",
+        ),
+        (
+            json!({ "prompts": [{ "name": "n" }] }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "prompts[0]",
+        ),
+        (
+            json!({ "prompts": [] }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "prompts",
+        ),
+        (
+            json!({ "prompts": [{ "slug": "fresh", "name": "n", "content": "x" }, { "slug": "taken", "name": "n", "content": "x" }] }),
+            StatusCode::CONFLICT,
+            "conflict",
+            "prompts[1].slug",
+        ),
+        (
+            json!("just a string"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "body",
+        ),
+    ];
+    for (body, status, code, field) in cases {
+        api.post("/api/v1/prompts", body.clone())
+            .await
+            .expect_error(status, code, Some(field));
+    }
+    let list = api.get("/api/v1/prompts").await.expect(StatusCode::OK);
+    assert_eq!(
+        slugs(&list),
+        ["taken"],
+        "no failed request left anything behind"
+    );
+
+    // Not JSON at all, or not declared as JSON.
+    let not_json = Request::post("/api/v1/prompts")
+        .header(header::AUTHORIZATION, format!("Bearer {}", api.alice))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from("{oops"))
+        .unwrap();
+    api.raw(not_json)
+        .await
+        .expect_error(StatusCode::BAD_REQUEST, "malformed", None);
+    let text = Request::post("/api/v1/prompts")
+        .header(header::AUTHORIZATION, format!("Bearer {}", api.alice))
+        .header(header::CONTENT_TYPE, "text/plain")
+        .body(Body::from("{}"))
+        .unwrap();
+    api.raw(text)
+        .await
+        .expect_error(StatusCode::BAD_REQUEST, "malformed", None);
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_refused() {
+    let api = Api::new().await;
+    let huge = "x".repeat(promptdb_http::MAX_BODY_BYTES + 1);
+    let r = api
+        .post(
+            "/api/v1/prompts",
+            json!({ "prompts": [{ "name": "n", "content": huge }] }),
+        )
+        .await;
+    r.expect_error(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", None);
+    // Big but within the limit: a full batch of prompts at the content limit.
+    let content = "y".repeat(promptdb_core::validate::MAX_CONTENT_BYTES);
+    let batch: Vec<Value> = (0..20)
+        .map(|i| json!({ "slug": format!("p{i}"), "name": "n", "content": content }))
+        .collect();
+    api.post("/api/v1/prompts", json!({ "prompts": batch }))
+        .await
+        .expect(StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn get_and_update_failures() {
+    let api = Api::new().await;
+    api.seed(json!([{ "slug": "p", "name": "P", "content": "x" }]))
+        .await;
+    api.get("/api/v1/prompts/NOPE!").await.expect_error(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("slug"),
+    );
+    api.patch("/api/v1/prompts/missing", json!({ "name": "x" }))
+        .await
+        .expect_error(StatusCode::NOT_FOUND, "not_found", None);
+    api.patch("/api/v1/prompts/p", json!({}))
+        .await
+        .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid", Some("patch"));
+    api.patch("/api/v1/prompts/p", json!({ "content": "" }))
+        .await
+        .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid", Some("content"));
+    api.patch("/api/v1/prompts/p", json!({ "slug": "renamed" }))
+        .await
+        .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid", Some("slug"));
+    assert_eq!(
+        api.get("/api/v1/prompts/p").await.expect(StatusCode::OK)["version"],
+        1
+    );
+}
+
+#[tokio::test]
+async fn list_search_filters_and_pages() {
+    let api = Api::new().await;
+    api.seed(json!([
+        { "slug": "rust-review", "name": "Rust review", "content": "Review Rust code", "tags": ["rust", "review"], "pinned": true },
+        { "slug": "go-review", "name": "Go review", "content": "Review Go code", "tags": ["go", "review"] },
+        { "slug": "haiku", "name": "Haiku", "content": "Write a haiku", "tags": ["poetry"], "favorite": true },
+    ]))
+    .await;
+    let all = api.get("/api/v1/prompts").await.expect(StatusCode::OK);
+    assert_eq!(slugs(&all)[0], "rust-review", "pinned first");
+    assert!(
+        all["items"][0].get("content").is_none(),
+        "lists carry summaries"
+    );
+    assert_eq!(
+        slugs(
+            &api.get("/api/v1/prompts?tag=review&tag=go")
+                .await
+                .expect(StatusCode::OK)
+        ),
+        ["go-review"]
+    );
+    assert_eq!(
+        slugs(
+            &api.get("/api/v1/prompts?favorite=true")
+                .await
+                .expect(StatusCode::OK)
+        ),
+        ["haiku"]
+    );
+    assert_eq!(
+        slugs(
+            &api.get("/api/v1/prompts?pinned=false&tag=review")
+                .await
+                .expect(StatusCode::OK)
+        ),
+        ["go-review"]
+    );
+    let found = api
+        .get("/api/v1/prompts?q=review%20rust")
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(slugs(&found), ["rust-review"]);
+    assert_eq!(
+        slugs(
+            &api.get("/api/v1/prompts?q=%23poetry")
+                .await
+                .expect(StatusCode::OK)
+        ),
+        ["haiku"]
+    );
+
+    let first = api
+        .get("/api/v1/prompts?limit=2")
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(first["items"].as_array().unwrap().len(), 2);
+    let cursor = first["next_cursor"].as_str().unwrap().to_owned();
+    let second = api
+        .get(&format!("/api/v1/prompts?limit=2&cursor={cursor}"))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(second["items"].as_array().unwrap().len(), 1);
+    assert!(second.get("next_cursor").is_none());
+
+    for (query, field) in [
+        ("limit=0", "limit"),
+        ("limit=abc", "limit"),
+        ("pinned=maybe", "pinned"),
+        ("cursor=zzz", "cursor"),
+        ("q=", "q"),
+        ("tag=bad%20tag", "tags[0]"),
+        ("sort=name", "sort"),
+    ] {
+        api.get(&format!("/api/v1/prompts?{query}"))
+            .await
+            .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid", Some(field));
+    }
+}
+
+#[tokio::test]
+async fn uses_render_versions_and_tags() {
+    let api = Api::new().await;
+    api.seed(
+        json!([{ "slug": "greet", "name": "Greet", "content": "Hello {{name}}", "tags": ["a", "b"],
+        "variables": [{ "name": "name", "required": true }] }]),
+    )
+    .await;
+    let used = api.post("/api/v1/prompts/greet/uses", json!(null)).await;
+    // The use endpoint takes no body; a JSON `null` body is ignored.
+    assert_eq!(used.expect(StatusCode::OK)["usage_count"], 1);
+    api.send(
+        Method::POST,
+        "/api/v1/prompts/nope/uses",
+        Some(&api.alice),
+        None,
+    )
+    .await
+    .expect_error(StatusCode::NOT_FOUND, "not_found", None);
+
+    let r = api
+        .post(
+            "/api/v1/prompts/greet/render",
+            json!({ "variables": { "name": "Ada" } }),
+        )
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(
+        (r["text"].as_str(), r["version"].as_u64()),
+        (Some("Hello Ada"), Some(1))
+    );
+    api.post("/api/v1/prompts/greet/render", json!({ "variables": {} }))
+        .await
+        .expect_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            Some("variables.name"),
+        );
+    api.post(
+        "/api/v1/prompts/greet/render",
+        json!({ "variables": { "name": "x", "extra": "y" } }),
+    )
+    .await
+    .expect_error(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("variables.extra"),
+    );
+
+    api.patch("/api/v1/prompts/greet", json!({ "content": "Hi {{name}}" }))
+        .await
+        .expect(StatusCode::OK);
+    let versions = api
+        .get("/api/v1/prompts/greet/versions?limit=1")
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(versions["items"][0]["version"], 2);
+    let cursor = versions["next_cursor"].as_str().unwrap();
+    let older = api
+        .get(&format!("/api/v1/prompts/greet/versions?cursor={cursor}"))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(older["items"][0]["content"], "Hello {{name}}");
+    assert_eq!(
+        api.get("/api/v1/prompts/greet/versions/1")
+            .await
+            .expect(StatusCode::OK)["content"],
+        "Hello {{name}}"
+    );
+    api.get("/api/v1/prompts/greet/versions/9")
+        .await
+        .expect_error(StatusCode::NOT_FOUND, "not_found", None);
+    api.get("/api/v1/prompts/greet/versions/one")
+        .await
+        .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid", Some("version"));
+    api.get("/api/v1/prompts/greet/versions/0")
+        .await
+        .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid", Some("version"));
+    api.get("/api/v1/prompts/nope/versions").await.expect_error(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        None,
+    );
+    api.get("/api/v1/prompts/greet/versions?limit=500")
+        .await
+        .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid", Some("limit"));
+
+    let tags = api.get("/api/v1/tags").await.expect(StatusCode::OK);
+    assert_eq!(
+        tags,
+        json!({ "tags": [{ "tag": "a", "count": 1 }, { "tag": "b", "count": 1 }] })
+    );
+}
+
+#[tokio::test]
+async fn drafts_lifecycle() {
+    let api = Api::new().await;
+    let d = api
+        .post(
+            "/api/v1/drafts",
+            json!({ "fields": { "name": "Draft", "content": "wip" } }),
+        )
+        .await
+        .expect(StatusCode::OK);
+    let id = d["id"].as_str().unwrap().to_owned();
+    let again = api
+        .post(
+            "/api/v1/drafts",
+            json!({ "id": id, "fields": { "content": "more" } }),
+        )
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(again["id"], d["id"]);
+    assert_eq!(again["fields"], json!({ "content": "more" }));
+    assert_eq!(
+        api.get(&format!("/api/v1/drafts/{id}"))
+            .await
+            .expect(StatusCode::OK)["fields"]["content"],
+        "more"
+    );
+    assert_eq!(
+        api.get("/api/v1/drafts").await.expect(StatusCode::OK)["drafts"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        api.get("/api/v1/drafts/summary")
+            .await
+            .expect(StatusCode::OK)["count"],
+        1
+    );
+    api.get("/api/v1/drafts/not-a-uuid").await.expect_error(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("id"),
+    );
+    api.post(
+        "/api/v1/drafts",
+        json!({ "fields": { "tags": ["bad tag"] } }),
+    )
+    .await
+    .expect_error(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("fields.tags[0]"),
+    );
+    // Bob cannot see or take over Alice's draft.
+    api.send(
+        Method::GET,
+        &format!("/api/v1/drafts/{id}"),
+        Some(&api.bob),
+        None,
+    )
+    .await
+    .expect_error(StatusCode::NOT_FOUND, "not_found", None);
+    api.send(
+        Method::POST,
+        "/api/v1/drafts",
+        Some(&api.bob),
+        Some(json!({ "id": id, "fields": {} })),
+    )
+    .await
+    .expect_error(StatusCode::NOT_FOUND, "not_found", None);
+    api.delete(&format!("/api/v1/drafts/{id}"))
+        .await
+        .expect(StatusCode::NO_CONTENT);
+    api.delete(&format!("/api/v1/drafts/{id}"))
+        .await
+        .expect_error(StatusCode::NOT_FOUND, "not_found", None);
+}
+
+#[tokio::test]
+async fn preferences_get_put_patch() {
+    let api = Api::new().await;
+    assert_eq!(
+        api.get("/api/v1/preferences").await.expect(StatusCode::OK),
+        json!({})
+    );
+    api.put("/api/v1/preferences", json!({ "theme": "dark", "x": 1 }))
+        .await
+        .expect(StatusCode::OK);
+    let merged = api
+        .patch("/api/v1/preferences", json!({ "x": null, "y": true }))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(merged, json!({ "theme": "dark", "y": true }));
+    let replaced = api
+        .put("/api/v1/preferences", json!({ "theme": "light" }))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(replaced, json!({ "theme": "light" }));
+    api.patch("/api/v1/preferences", json!({ "theme": "neon" }))
+        .await
+        .expect_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            Some("preferences.theme"),
+        );
+    api.put("/api/v1/preferences", json!(["not", "an", "object"]))
+        .await
+        .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid", Some("body"));
+    assert_eq!(
+        api.get("/api/v1/preferences").await.expect(StatusCode::OK),
+        json!({ "theme": "light" })
+    );
+}
+
+#[tokio::test]
+async fn me_export_and_account_deletion() {
+    let api = Api::new().await;
+    api.seed(json!([{ "slug": "mine", "name": "Mine", "content": "x" }]))
+        .await;
+    let me = api.get("/api/v1/me").await.expect(StatusCode::OK);
+    assert_eq!(me["display_name"], "Alice");
+    assert_eq!(me["scopes"], json!(["read", "write"]));
+    let export = api.get("/api/v1/export").await;
+    assert!(
+        export.headers[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment; filename=\"promptdb-export-")
+    );
+    let export = export.expect(StatusCode::OK);
+    assert_eq!(export["format"], "promptdb-export");
+    assert_eq!(export["prompts"][0]["slug"], "mine");
+    assert_eq!(
+        export["prompts"][0]["versions"].as_array().unwrap().len(),
+        1
+    );
+
+    api.delete("/api/v1/me")
+        .await
+        .expect(StatusCode::NO_CONTENT);
+    // The key died with the account.
+    api.get("/api/v1/me")
+        .await
+        .expect_error(StatusCode::UNAUTHORIZED, "unauthorized", None);
+    // Bob is untouched.
+    api.send(Method::GET, "/api/v1/me", Some(&api.bob), None)
+        .await
+        .expect(StatusCode::OK);
+}
+
+#[tokio::test]
+async fn api_keys_create_list_revoke_and_scopes() {
+    let api = Api::new().await;
+    let created = api
+        .post("/api/v1/keys", json!({ "name": "cli", "scopes": ["read"] }))
+        .await
+        .expect(StatusCode::CREATED);
+    let secret = created["secret"].as_str().unwrap().to_owned();
+    let id = created["id"].as_str().unwrap().to_owned();
+    let keys = api.get("/api/v1/keys").await.expect(StatusCode::OK);
+    assert_eq!(keys["keys"].as_array().unwrap().len(), 2);
+    assert!(
+        !keys.to_string().contains(&secret),
+        "secrets are never listed"
+    );
+
+    // The read-only key reads but cannot write.
+    api.send(Method::GET, "/api/v1/prompts", Some(&secret), None)
+        .await
+        .expect(StatusCode::OK);
+    api.send(
+        Method::POST,
+        "/api/v1/prompts",
+        Some(&secret),
+        Some(json!({ "prompts": [{ "name": "n", "content": "x" }] })),
+    )
+    .await
+    .expect_error(StatusCode::FORBIDDEN, "forbidden", None);
+    api.send(
+        Method::POST,
+        "/api/v1/keys",
+        Some(&secret),
+        Some(json!({ "name": "escalate" })),
+    )
+    .await
+    .expect_error(StatusCode::FORBIDDEN, "forbidden", None);
+
+    api.delete(&format!("/api/v1/keys/{id}"))
+        .await
+        .expect(StatusCode::NO_CONTENT);
+    api.send(Method::GET, "/api/v1/prompts", Some(&secret), None)
+        .await
+        .expect_error(StatusCode::UNAUTHORIZED, "unauthorized", None);
+    api.delete(&format!("/api/v1/keys/{id}"))
+        .await
+        .expect_error(StatusCode::NOT_FOUND, "not_found", None);
+    api.delete("/api/v1/keys/xyz").await.expect_error(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("id"),
+    );
+    api.post("/api/v1/keys", json!({ "name": "" }))
+        .await
+        .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid", Some("name"));
+    api.post("/api/v1/keys", json!({ "name": "x", "scopes": ["admin"] }))
+        .await
+        .expect_error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            Some("scopes[0]"),
+        );
+}
+
+#[tokio::test]
+async fn users_never_see_each_other() {
+    let api = Api::new().await;
+    api.seed(json!([{ "slug": "secret-plan", "name": "Secret plan", "content": "zebra", "tags": ["private"] }])).await;
+    let bob = Some(api.bob.as_str());
+    let as_bob = |m: Method, p: &'static str, b: Option<Value>| api.send(m, p, bob, b);
+    as_bob(Method::GET, "/api/v1/prompts/secret-plan", None)
+        .await
+        .expect_error(StatusCode::NOT_FOUND, "not_found", None);
+    assert_eq!(
+        as_bob(Method::GET, "/api/v1/prompts", None)
+            .await
+            .expect(StatusCode::OK)["items"],
+        json!([])
+    );
+    assert_eq!(
+        as_bob(Method::GET, "/api/v1/prompts?q=zebra", None)
+            .await
+            .expect(StatusCode::OK)["items"],
+        json!([])
+    );
+    assert_eq!(
+        as_bob(Method::GET, "/api/v1/tags", None)
+            .await
+            .expect(StatusCode::OK)["tags"],
+        json!([])
+    );
+    as_bob(
+        Method::PATCH,
+        "/api/v1/prompts/secret-plan",
+        Some(json!({ "name": "pwned" })),
+    )
+    .await
+    .expect_error(StatusCode::NOT_FOUND, "not_found", None);
+    as_bob(Method::DELETE, "/api/v1/prompts/secret-plan", None)
+        .await
+        .expect_error(StatusCode::NOT_FOUND, "not_found", None);
+    as_bob(Method::POST, "/api/v1/prompts/secret-plan/uses", None)
+        .await
+        .expect_error(StatusCode::NOT_FOUND, "not_found", None);
+    as_bob(Method::GET, "/api/v1/prompts/secret-plan/versions", None)
+        .await
+        .expect_error(StatusCode::NOT_FOUND, "not_found", None);
+    as_bob(Method::GET, "/api/v1/prompts/secret-plan/versions/1", None)
+        .await
+        .expect_error(StatusCode::NOT_FOUND, "not_found", None);
+    as_bob(
+        Method::POST,
+        "/api/v1/prompts/secret-plan/render",
+        Some(json!({})),
+    )
+    .await
+    .expect_error(StatusCode::NOT_FOUND, "not_found", None);
+    let export = as_bob(Method::GET, "/api/v1/export", None)
+        .await
+        .expect(StatusCode::OK);
+    assert!(!export.to_string().contains("zebra"));
+    let alice = api
+        .get("/api/v1/prompts/secret-plan")
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(
+        (alice["name"].as_str(), alice["usage_count"].as_u64()),
+        (Some("Secret plan"), Some(0))
+    );
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_use_the_error_shape() {
+    let api = Api::new().await;
+    api.get("/api/v1/nothing")
+        .await
+        .expect_error(StatusCode::NOT_FOUND, "no_route", None);
+    api.send(
+        Method::PUT,
+        "/api/v1/tags",
+        Some(&api.alice),
+        Some(json!({})),
+    )
+    .await
+    .expect_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", None);
+}
+
+#[tokio::test]
+async fn trace_context_is_continued() {
+    let api = Api::new().await;
+    let req = Request::get("/health")
+        .header(
+            "traceparent",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        )
+        .body(Body::empty())
+        .unwrap();
+    let r = api.raw(req).await;
+    let tp = r.headers["traceparent"].to_str().unwrap();
+    assert!(
+        tp.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"),
+        "{tp}"
+    );
+    assert!(
+        !tp.contains("00f067aa0ba902b7"),
+        "the response names the server's own span"
+    );
+    let fresh = api.send(Method::GET, "/health", None, None).await;
+    assert!(
+        promptdb_http::telemetry::parse_traceparent(fresh.headers["traceparent"].to_str().unwrap())
+            .is_some()
+    );
+}
