@@ -9,11 +9,11 @@ use rmcp::{
     ErrorData as McpError, RoleServer,
     handler::server::wrapper::Parameters,
     model::{
-        CallToolResult, ContentBlock, CreateMessageRequestParams, ElicitRequestParams,
-        GetPromptResult, Implementation, LoggingLevel, LoggingMessageNotificationParam,
-        ProgressNotificationParam, Prompt, PromptArgument, PromptMessage, Resource,
-        ResourceContents, ResourceTemplate, Role, SamplingMessage, SamplingMessageContentBlock,
-        ServerCapabilities, ServerConfig,
+        CallToolResult, ClientCapabilities, ContentBlock, CreateMessageRequestParams,
+        ElicitRequestParams, GetPromptResult, Implementation, LoggingLevel,
+        LoggingMessageNotificationParam, ProgressNotificationParam, Prompt, PromptArgument,
+        PromptMessage, Resource, ResourceContents, ResourceTemplate, Role, SamplingMessage,
+        SamplingMessageContentBlock, ServerCapabilities, ServerConfig,
     },
     service::RequestContext,
     tool, tool_router,
@@ -153,6 +153,42 @@ impl PromptDbMcp {
         }
         Ok(CallToolResult::success(vec![ContentBlock::text(
             "Logging test completed",
+        )]))
+    }
+}
+
+#[tool_router(router = fixture_stateless_tools, vis = "pub(super)")]
+impl PromptDbMcp {
+    /// Needs the client's sampling capability; without it fails with -32021 (2026-07-28
+    /// diagnostic fixture).
+    #[tool(name = "test_missing_capability", input_schema = input::<NoArgs>())]
+    async fn test_missing_capability(
+        &self,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, McpError> {
+        if ctx.client_capabilities().and_then(|c| c.sampling).is_none() {
+            return Err(McpError::missing_required_client_capability(
+                ClientCapabilities::builder().enable_sampling().build(),
+            ));
+        }
+        Ok(CallToolResult::success(vec![ContentBlock::text("Success")]))
+    }
+
+    /// Answers on the response stream without server-to-client requests (2026-07-28 diagnostic
+    /// fixture).
+    #[tool(name = "test_streaming_elicitation", input_schema = input::<NoArgs>())]
+    async fn test_streaming_elicitation(&self) -> Result<CallToolResult, McpError> {
+        Ok(CallToolResult::success(vec![ContentBlock::text(
+            "Streaming complete",
+        )]))
+    }
+
+    /// Sends no log messages unless the request asks for a log level (2026-07-28 diagnostic
+    /// fixture).
+    #[tool(name = "test_logging_tool", input_schema = input::<NoArgs>())]
+    async fn test_logging_tool(&self) -> Result<CallToolResult, McpError> {
+        Ok(CallToolResult::success(vec![ContentBlock::text(
+            "Logging evaluated",
         )]))
     }
 }

@@ -24,6 +24,7 @@ use tokio_util::sync::CancellationToken;
 
 pub mod args;
 pub mod fixtures;
+mod mrtr_fixtures;
 pub mod resources;
 mod schema;
 mod text;
@@ -70,6 +71,8 @@ impl McpFactory {
         if fixtures {
             tools += PromptDbMcp::fixture_tools();
             tools += PromptDbMcp::fixture_client_tools();
+            tools += PromptDbMcp::fixture_stateless_tools();
+            tools += PromptDbMcp::fixture_mrtr_tools();
         }
         Self {
             template: PromptDbMcp {
@@ -242,10 +245,15 @@ impl ServerHandler for PromptDbMcp {
         request: GetPromptRequestParams,
         ctx: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, McpError> {
-        if self.fixtures
-            && let Some(result) = fixtures::get_prompt(&request.name, request.arguments.as_ref())
-        {
-            return result.map(Into::into);
+        if self.fixtures {
+            if let Some(result) = fixtures::get_prompt(&request.name, request.arguments.as_ref()) {
+                return result.map(Into::into);
+            }
+            if let Some(result) =
+                mrtr_fixtures::get_prompt(&request.name, request.input_responses.as_ref())
+            {
+                return result;
+            }
         }
         let me = self.principal(&ctx)?;
         let values = argument_values(request.arguments);

@@ -25,11 +25,24 @@ pub(super) fn input<T: JsonSchema>() -> Arc<JsonObject> {
     Arc::new(object)
 }
 
+/// Drops schemars' Rust-specific integer formats (`uint32`, `int64`, …): they are not JSON
+/// Schema formats, and validators warn about them. The `minimum` bound stays.
+fn strip_integer_formats(map: &mut serde_json::Map<String, Value>) {
+    if map
+        .get("format")
+        .and_then(Value::as_str)
+        .is_some_and(|f| f.starts_with("int") || f.starts_with("uint"))
+    {
+        map.remove("format");
+    }
+}
+
 /// Removes `null` alternatives: `["string", "null"]` becomes `"string"`, and `anyOf: [X, null]`
 /// becomes `X`.
 fn strip_nulls(value: &mut Value) {
     match value {
         Value::Object(map) => {
+            strip_integer_formats(map);
             if let Some(Value::Array(types)) = map.get_mut("type") {
                 types.retain(|t| t != "null");
                 if types.len() == 1 {
@@ -120,6 +133,7 @@ pub(super) fn output<T: JsonSchema>() -> Arc<JsonObject> {
 fn split_type_unions(value: &mut Value) {
     match value {
         Value::Object(map) => {
+            strip_integer_formats(map);
             for v in map.values_mut() {
                 split_type_unions(v);
             }

@@ -60,11 +60,9 @@ pub(super) fn failure(e: promptdb_core::Error) -> Result<CallToolResult, McpErro
     if !e.is_client_error() {
         return Err(McpError::internal_error(message, None));
     }
-    let mut result = CallToolResult::error(vec![ContentBlock::text(message.clone())]);
-    result.structured_content = Some(serde_json::json!({
-        "error": { "code": e.code(), "message": message, "field": e.field() }
-    }));
-    Ok(result)
+    // No structured content: it would have to match the tool's output schema, which describes
+    // successes (some clients validate error results against it too).
+    Ok(CallToolResult::error(vec![ContentBlock::text(message)]))
 }
 
 fn page_out(page: Page<PromptSummary>) -> PromptsOut {
