@@ -113,6 +113,12 @@ impl ServerProcess {
             .join("\n")
     }
 
+    /// Kills the server without warning (SIGKILL on Unix) and waits for it to be gone.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Stops the server with SIGTERM-like shutdown (kill on non-Unix) and waits for it.
     pub fn stop(mut self) -> std::process::ExitStatus {
         #[cfg(unix)]

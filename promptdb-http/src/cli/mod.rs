@@ -292,7 +292,6 @@ fn settings(global: &Global) -> anyhow::Result<Settings> {
 
 /// Runs the command line.
 pub async fn run(cli: Cli) -> ExitCode {
-    let _ = rustls::crypto::ring::default_provider().install_default();
     let settings = match settings(&cli.global) {
         Ok(s) => s,
         Err(e) => {
