@@ -202,7 +202,7 @@ mod tests {
         assert!(plain.front.is_empty());
         assert_eq!(plain.body, "no front matter\n");
         assert!(
-            parse("---\nname: x\nno end\n")
+            parse("---\nname: x\n")
                 .unwrap_err()
                 .contains("closing")
         );
