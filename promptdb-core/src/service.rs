@@ -229,7 +229,7 @@ impl PromptDb {
     /// Recomputes stored ranking scores if they were computed with other weights than the
     /// configured ones. Returns whether it did. Every server sharing a database must use the same
     /// weights.
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     pub async fn sync_ranking(&self) -> Result<bool> {
         let wanted = serde_json::to_string(self.weights()).map_err(Error::backend)?;
         if self.store().meta(RANKING_META_KEY).await?.as_deref() == Some(wanted.as_str()) {
@@ -245,7 +245,7 @@ impl PromptDb {
     // ---- users ----------------------------------------------------------------------------
 
     /// Creates a user (a system operation: sign-up, first login, local mode).
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     pub async fn create_user(&self, display_name: &str) -> Result<User> {
         let display_name = display_name.trim();
         validate::single_line(display_name, MAX_DISPLAY_NAME_CHARS, true)
@@ -271,7 +271,7 @@ impl PromptDb {
 
     /// The user of single-user local mode, created on first call together with an API key for
     /// it. The key's secret is returned only that first time: show it once.
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     pub async fn local_user(&self) -> Result<(User, Option<CreatedApiKey>)> {
         if let Some(id) = self.store().meta(LOCAL_USER_META_KEY).await? {
             let id = UserId::parse("local_user_id", &id)?;
@@ -292,7 +292,7 @@ impl PromptDb {
     // ---- API keys -------------------------------------------------------------------------
 
     /// Creates an API key for the caller. Its secret is in the result and nowhere else.
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     pub async fn create_api_key(
         &self,
         principal: &Principal,
@@ -303,7 +303,7 @@ impl PromptDb {
     }
 
     /// Creates an API key for `user` (a system operation: local mode, administration).
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     pub async fn issue_api_key(&self, user: UserId, input: NewApiKey) -> Result<CreatedApiKey> {
         let (name, scopes) = api_key::validate_new(&input)?;
         let secret = api_key::generate_secret()?;
@@ -330,14 +330,14 @@ impl PromptDb {
     }
 
     /// The caller's API keys, newest first (without secrets).
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     pub async fn list_api_keys(&self, principal: &Principal) -> Result<Vec<ApiKey>> {
         require_read(principal)?;
         self.store().api_keys(principal.user_id()).await
     }
 
     /// Revokes one of the caller's API keys; it stops working at once on this server.
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     pub async fn revoke_api_key(&self, principal: &Principal, id: ApiKeyId) -> Result<()> {
         require_write(principal)?;
         if !self.store().delete_api_key(principal.user_id(), id).await? {
@@ -350,7 +350,7 @@ impl PromptDb {
 
     /// The principal an API key secret stands for. Fails with [`Error::Unauthorized`] for
     /// anything but a live key; the stored hash is compared in constant time.
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     pub async fn authenticate_api_key(&self, secret: &str) -> Result<Principal> {
         if !looks_like_api_key(secret) {
             return Err(Error::Unauthorized);
@@ -382,7 +382,7 @@ impl PromptDb {
     // ---- prompts --------------------------------------------------------------------------
 
     /// Saves new prompts: all of them, or — if any is invalid or its slug is taken — none.
-    #[instrument(skip_all, fields(count = prompts.len()))]
+    #[instrument(level = "debug", skip_all, fields(count = prompts.len()))]
     pub async fn save_prompts(
         &self,
         principal: &Principal,
@@ -459,7 +459,7 @@ impl PromptDb {
     }
 
     /// A prompt by slug.
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     pub async fn get_prompt(&self, principal: &Principal, slug: &str) -> Result<Prompt> {
         require_read(principal)?;
         parse_slug(slug)?;
@@ -470,7 +470,7 @@ impl PromptDb {
     }
 
     /// Prompts in ranked order: pinned first, then by score. Paginated with a stable cursor.
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     pub async fn list_prompts(
         &self,
         principal: &Principal,
@@ -513,7 +513,7 @@ impl PromptDb {
     }
 
     /// Searches by words and tags; relevance blended with the ranking score.
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     pub async fn search_prompts(
         &self,
         principal: &Principal,
@@ -551,7 +551,7 @@ impl PromptDb {
     /// When the content changes and `variables` is not in the patch, declared variables that the
     /// new content no longer uses are dropped unless they carry a description, a default, or
     /// are optional.
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     pub async fn update_prompt(
         &self,
         principal: &Principal,
@@ -635,7 +635,7 @@ impl PromptDb {
     }
 
     /// Deletes a prompt and its history.
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     pub async fn delete_prompt(&self, principal: &Principal, slug: &str) -> Result<()> {
         require_write(principal)?;
         parse_slug(slug)?;
@@ -651,14 +651,14 @@ impl PromptDb {
     }
 
     /// The caller's tags with counts, most used first.
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     pub async fn list_tags(&self, principal: &Principal) -> Result<Vec<TagCount>> {
         require_read(principal)?;
         self.store().tags(principal.user_id()).await
     }
 
     /// Records that a prompt was used: raises its use count and recency.
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     pub async fn track_prompt_use(&self, principal: &Principal, slug: &str) -> Result<PromptUsage> {
         require_write(principal)?;
         parse_slug(slug)?;
@@ -690,7 +690,7 @@ impl PromptDb {
     }
 
     /// A prompt's versions, newest first.
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     pub async fn prompt_versions(
         &self,
         principal: &Principal,
@@ -724,7 +724,7 @@ impl PromptDb {
     }
 
     /// One version of a prompt.
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     pub async fn prompt_version(
         &self,
         principal: &Principal,
@@ -744,7 +744,7 @@ impl PromptDb {
 
     /// Renders a prompt's current version with `values` for its variables (strictly: see
     /// [`template`]).
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     pub async fn render_prompt(
         &self,
         principal: &Principal,
@@ -763,7 +763,7 @@ impl PromptDb {
     // ---- drafts ---------------------------------------------------------------------------
 
     /// Creates or updates a draft; either way it expires 24 hours (the configured TTL) from now.
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     pub async fn save_draft(&self, principal: &Principal, input: SaveDraft) -> Result<Draft> {
         require_write(principal)?;
         let prompt_slug = input
@@ -801,7 +801,7 @@ impl PromptDb {
     }
 
     /// A live draft.
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     pub async fn get_draft(&self, principal: &Principal, id: DraftId) -> Result<Draft> {
         require_read(principal)?;
         self.store()
@@ -811,14 +811,14 @@ impl PromptDb {
     }
 
     /// Live drafts, most recently saved first.
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     pub async fn list_drafts(&self, principal: &Principal) -> Result<Vec<Draft>> {
         require_read(principal)?;
         self.store().drafts(principal.user_id(), self.now()).await
     }
 
     /// How many live drafts there are and when the next expires.
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     pub async fn draft_summary(&self, principal: &Principal) -> Result<DraftSummary> {
         require_read(principal)?;
         self.store()
@@ -827,7 +827,7 @@ impl PromptDb {
     }
 
     /// Discards a draft.
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     pub async fn delete_draft(&self, principal: &Principal, id: DraftId) -> Result<()> {
         require_write(principal)?;
         if self.store().delete_draft(principal.user_id(), id).await? {
@@ -838,7 +838,7 @@ impl PromptDb {
     }
 
     /// Deletes expired drafts of every user (the background sweeper calls this).
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     pub async fn purge_expired_drafts(&self) -> Result<u64> {
         self.store().purge_expired_drafts(self.now()).await
     }
@@ -846,14 +846,14 @@ impl PromptDb {
     // ---- preferences ----------------------------------------------------------------------
 
     /// The caller's preferences.
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     pub async fn preferences(&self, principal: &Principal) -> Result<Preferences> {
         require_read(principal)?;
         self.store().preferences(principal.user_id()).await
     }
 
     /// Merges `patch` into the caller's preferences; a `null` value removes a key.
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     pub async fn set_preferences(
         &self,
         principal: &Principal,
@@ -868,7 +868,7 @@ impl PromptDb {
     }
 
     /// Replaces the caller's preferences with `prefs` entirely.
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     pub async fn replace_preferences(
         &self,
         principal: &Principal,
@@ -885,7 +885,7 @@ impl PromptDb {
     // ---- privacy --------------------------------------------------------------------------
 
     /// Everything the caller owns, as one document.
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     pub async fn export_user(&self, principal: &Principal) -> Result<Export> {
         let user = self.me(principal).await?;
         let id = principal.user_id();
@@ -909,7 +909,7 @@ impl PromptDb {
     }
 
     /// Deletes the caller and everything the caller owns.
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     pub async fn delete_user(&self, principal: &Principal) -> Result<()> {
         require_write(principal)?;
         let id = principal.user_id();

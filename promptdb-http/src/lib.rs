@@ -21,6 +21,7 @@ use axum::{
     middleware,
     response::IntoResponse,
     routing::get,
+    serve::ListenerExt,
 };
 use promptdb_core::{PromptDb, Store, cache::CachedStore};
 use serde::Serialize;
@@ -98,6 +99,13 @@ pub async fn serve(
     ));
     let router = app(state, token.child_token());
     let stop = token.clone();
+    // Without TCP_NODELAY, responses written in several pieces (event streams) wait out the
+    // peer's delayed ACK: 40 ms per response.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "could not set TCP_NODELAY");
+        }
+    });
     let result = axum::serve(listener, router)
         .with_graceful_shutdown(async move {
             shutdown.await;

@@ -4,6 +4,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+// The server allocates per request (JSON, MCP envelopes); glibc's malloc spends much of that time
+// under contention. Measured with benches/load.sh: see the README.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = promptdb_http::cli::Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()

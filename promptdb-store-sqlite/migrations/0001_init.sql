@@ -7,24 +7,26 @@ CREATE TABLE users (
     created_at   INTEGER NOT NULL
 ) STRICT;
 
+-- Small, hot columns first: SQLite reads a row from its start, and a column stored after a large
+-- `content` value costs a walk through overflow pages. Lists and searches never touch `content`.
 CREATE TABLE prompts (
     pk           INTEGER PRIMARY KEY,          -- rowid; also the FTS rowid
     id           BLOB    NOT NULL UNIQUE,
     user_id      BLOB    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     slug         TEXT    NOT NULL,
-    name         TEXT    NOT NULL,
-    description  TEXT    NOT NULL,
-    content      TEXT    NOT NULL,
-    tags         TEXT    NOT NULL,             -- JSON array of strings
-    variables    TEXT    NOT NULL,             -- JSON array of variable objects
     pinned       INTEGER NOT NULL CHECK (pinned IN (0, 1)),
     favorite     INTEGER NOT NULL CHECK (favorite IN (0, 1)),
+    score        REAL    NOT NULL,             -- ranking score, computed by promptdb-core
     usage_count  INTEGER NOT NULL CHECK (usage_count >= 0),
     last_used_at INTEGER,
     created_at   INTEGER NOT NULL,
     updated_at   INTEGER NOT NULL,
     version      INTEGER NOT NULL CHECK (version >= 1),
-    score        REAL    NOT NULL,             -- ranking score, computed by promptdb-core
+    name         TEXT    NOT NULL,
+    description  TEXT    NOT NULL,
+    tags         TEXT    NOT NULL,             -- JSON array of strings
+    variables    TEXT    NOT NULL,             -- JSON array of variable objects
+    content      TEXT    NOT NULL,
     UNIQUE (user_id, slug)
 ) STRICT;
 

@@ -18,7 +18,7 @@ use crate::{
 
 #[async_trait]
 impl DraftStore for SqliteStore {
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     async fn save_draft(
         &self,
         user: UserId,
@@ -76,7 +76,7 @@ impl DraftStore for SqliteStore {
         })))
     }
 
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     async fn draft(
         &self,
         user: UserId,
@@ -96,7 +96,7 @@ impl DraftStore for SqliteStore {
         row.as_ref().map(rows::draft).transpose()
     }
 
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     async fn drafts(&self, user: UserId, now: DateTime<Utc>) -> Result<Vec<Draft>, Error> {
         let rows = sqlx::query(
             "SELECT id, prompt_slug, fields, created_at, updated_at, expires_at FROM drafts \
@@ -110,7 +110,7 @@ impl DraftStore for SqliteStore {
         rows.iter().map(rows::draft).collect()
     }
 
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     async fn draft_summary(&self, user: UserId, now: DateTime<Utc>) -> Result<DraftSummary, Error> {
         let row = sqlx::query(
             "SELECT COUNT(*) AS n, MAX(updated_at) AS latest, MIN(expires_at) AS next FROM drafts \
@@ -135,7 +135,7 @@ impl DraftStore for SqliteStore {
         })
     }
 
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     async fn delete_draft(&self, user: UserId, id: DraftId) -> Result<bool, Error> {
         let done = sqlx::query("DELETE FROM drafts WHERE id = ? AND user_id = ?")
             .bind(id.as_uuid())
@@ -146,7 +146,7 @@ impl DraftStore for SqliteStore {
         Ok(done.rows_affected() > 0)
     }
 
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     async fn purge_expired_drafts(&self, now: DateTime<Utc>) -> Result<u64, Error> {
         let done = sqlx::query("DELETE FROM drafts WHERE expires_at <= ?")
             .bind(micros(now))
@@ -159,7 +159,7 @@ impl DraftStore for SqliteStore {
 
 #[async_trait]
 impl PreferenceStore for SqliteStore {
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     async fn preferences(&self, user: UserId) -> Result<Preferences, Error> {
         let data: Option<String> =
             sqlx::query_scalar("SELECT data FROM preferences WHERE user_id = ?")
@@ -172,7 +172,7 @@ impl PreferenceStore for SqliteStore {
         })
     }
 
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     async fn update_preferences(
         &self,
         user: UserId,

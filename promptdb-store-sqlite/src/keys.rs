@@ -30,7 +30,7 @@ fn api_key(row: &SqliteRow) -> Result<ApiKey, Error> {
 
 #[async_trait]
 impl ApiKeyStore for SqliteStore {
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     async fn insert_api_key(
         &self,
         user: UserId,
@@ -67,7 +67,7 @@ impl ApiKeyStore for SqliteStore {
         Ok(true)
     }
 
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     async fn api_key_by_hash(&self, hash: &SecretHash) -> Result<Option<StoredApiKey>, Error> {
         let row = sqlx::query(
             "SELECT id, user_id, name, prefix, scopes, secret_hash, created_at, last_used_at FROM api_keys \
@@ -88,7 +88,7 @@ impl ApiKeyStore for SqliteStore {
         }))
     }
 
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     async fn api_keys(&self, user: UserId) -> Result<Vec<ApiKey>, Error> {
         let rows = sqlx::query(
             "SELECT id, name, prefix, scopes, created_at, last_used_at FROM api_keys \
@@ -101,7 +101,7 @@ impl ApiKeyStore for SqliteStore {
         rows.iter().map(api_key).collect()
     }
 
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     async fn delete_api_key(&self, user: UserId, id: ApiKeyId) -> Result<bool, Error> {
         let done = sqlx::query("DELETE FROM api_keys WHERE id = ? AND user_id = ?")
             .bind(id.as_uuid())
@@ -112,7 +112,7 @@ impl ApiKeyStore for SqliteStore {
         Ok(done.rows_affected() > 0)
     }
 
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     async fn touch_api_key(&self, id: ApiKeyId, at: DateTime<Utc>) -> Result<(), Error> {
         sqlx::query("UPDATE api_keys SET last_used_at = ? WHERE id = ?")
             .bind(micros(at))

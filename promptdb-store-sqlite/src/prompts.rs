@@ -131,7 +131,7 @@ fn match_expression(terms: &[SearchTerm]) -> String {
 
 #[async_trait]
 impl PromptStore for SqliteStore {
-    #[instrument(skip_all, fields(count = prompts.len()))]
+    #[instrument(level = "debug", skip_all, fields(count = prompts.len()))]
     async fn insert_prompts(
         &self,
         user: UserId,
@@ -196,7 +196,7 @@ impl PromptStore for SqliteStore {
         Ok(Inserted::All)
     }
 
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     async fn prompt(&self, user: UserId, slug: &str) -> Result<Option<Prompt>, Error> {
         let row = sqlx::query(
             "SELECT id, slug, name, description, content, tags, variables, pinned, favorite, usage_count, \
@@ -210,7 +210,7 @@ impl PromptStore for SqliteStore {
         row.as_ref().map(rows::prompt).transpose()
     }
 
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     async fn modify_prompt(
         &self,
         user: UserId,
@@ -282,7 +282,7 @@ impl PromptStore for SqliteStore {
         Ok(Some(next.prompt))
     }
 
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     async fn delete_prompt(&self, user: UserId, slug: &str) -> Result<bool, Error> {
         let mut conn = self.write().await?;
         let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
@@ -308,7 +308,7 @@ impl PromptStore for SqliteStore {
         Ok(true)
     }
 
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     async fn list_prompts(
         &self,
         user: UserId,
@@ -349,7 +349,7 @@ impl PromptStore for SqliteStore {
             .collect()
     }
 
-    #[instrument(skip_all, fields(terms = spec.terms.len()))]
+    #[instrument(level = "debug", skip_all, fields(terms = spec.terms.len()))]
     async fn search_prompts(
         &self,
         user: UserId,
@@ -397,7 +397,7 @@ impl PromptStore for SqliteStore {
             .collect()
     }
 
-    #[instrument(skip_all, fields(count = ids.len()))]
+    #[instrument(level = "debug", skip_all, fields(count = ids.len()))]
     async fn prompt_summaries(
         &self,
         user: UserId,
@@ -426,7 +426,7 @@ impl PromptStore for SqliteStore {
         rows.iter().map(rows::summary).collect()
     }
 
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     async fn tags(&self, user: UserId) -> Result<Vec<TagCount>, Error> {
         let rows = sqlx::query(
             "SELECT tag, COUNT(*) AS n FROM prompt_tags WHERE user_id = ? GROUP BY tag ORDER BY n DESC, tag ASC",
@@ -446,7 +446,7 @@ impl PromptStore for SqliteStore {
             .collect()
     }
 
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     async fn versions(
         &self,
         user: UserId,
@@ -482,7 +482,7 @@ impl PromptStore for SqliteStore {
             .map(Some)
     }
 
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     async fn version(
         &self,
         user: UserId,
@@ -507,7 +507,7 @@ impl PromptStore for SqliteStore {
         .transpose()
     }
 
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     async fn export_prompts(
         &self,
         user: UserId,
@@ -546,7 +546,7 @@ impl PromptStore for SqliteStore {
         Ok(out)
     }
 
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     async fn rescore_all(&self, scorer: &Scorer<'_>) -> Result<u64, Error> {
         let mut conn = self.write().await?;
         let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;

@@ -11,7 +11,7 @@ use crate::{SqliteStore, map_err, rows};
 
 #[async_trait]
 impl UserStore for SqliteStore {
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     async fn insert_user(&self, user: &User) -> Result<(), Error> {
         sqlx::query("INSERT INTO users (id, display_name, created_at) VALUES (?, ?, ?)")
             .bind(user.id.as_uuid())
@@ -28,7 +28,7 @@ impl UserStore for SqliteStore {
         Ok(())
     }
 
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     async fn user(&self, id: UserId) -> Result<Option<User>, Error> {
         let row = sqlx::query("SELECT id, display_name, created_at FROM users WHERE id = ?")
             .bind(id.as_uuid())
@@ -45,7 +45,7 @@ impl UserStore for SqliteStore {
         .transpose()
     }
 
-    #[instrument(skip_all)]
+    #[instrument(level = "debug", skip_all)]
     async fn delete_user(&self, id: UserId) -> Result<bool, Error> {
         let mut conn = self.write().await?;
         let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;

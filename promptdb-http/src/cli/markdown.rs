@@ -201,11 +201,7 @@ mod tests {
         let plain = parse("no front matter\n").unwrap();
         assert!(plain.front.is_empty());
         assert_eq!(plain.body, "no front matter\n");
-        assert!(
-            parse("---\nname: x\n")
-                .unwrap_err()
-                .contains("closing")
-        );
+        assert!(parse("---\nname: x\n").unwrap_err().contains("closing"));
         assert!(
             parse("---\njust text\n---\n")
                 .unwrap_err()

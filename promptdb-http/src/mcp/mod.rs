@@ -110,9 +110,12 @@ pub fn service(
     options: &McpHttpOptions,
     shutdown: CancellationToken,
 ) -> StreamableHttpService<PromptDbMcp, LocalSessionManager> {
+    // Stateless (2026-07-28) requests get plain JSON responses: one response per request needs
+    // no event stream, and an SSE response costs a stream set-up and teardown per call.
     let mut config = StreamableHttpServerConfig::default()
         .with_cancellation_token(shutdown)
-        .with_max_request_body_bytes(options.max_body_bytes);
+        .with_max_request_body_bytes(options.max_body_bytes)
+        .with_json_response(true);
     config = if options.allowed_hosts.is_empty() || options.allowed_hosts.iter().any(|h| h == "*") {
         config.disable_allowed_hosts()
     } else {
