@@ -16,7 +16,7 @@ crate::ids::uuid_id!(
 
 /// The prefix every secret starts with, so scanners and people can recognise one.
 pub const API_KEY_PREFIX: &str = "pdb_";
-const SECRET_CHARS: usize = 40;
+pub(crate) const SECRET_CHARS: usize = 40;
 /// How many leading characters of a secret are kept to help people tell keys apart.
 const SHOWN_PREFIX_CHARS: usize = 12;
 /// Most keys one user may have.
@@ -96,17 +96,24 @@ pub fn looks_like_api_key(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric())
 }
 
-/// A fresh secret from the operating system's random source.
+/// A fresh API key secret.
 pub(crate) fn generate_secret() -> Result<String> {
+    generate_token(API_KEY_PREFIX, SECRET_CHARS)
+}
+
+/// `prefix` followed by `chars` random base-62 characters from the operating system's source:
+/// for secrets, nonces and PKCE verifiers.
+pub fn generate_token(prefix: &str, chars: usize) -> Result<String> {
     const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    let mut out = String::with_capacity(API_KEY_PREFIX.len() + SECRET_CHARS);
-    out.push_str(API_KEY_PREFIX);
-    while out.len() < API_KEY_PREFIX.len() + SECRET_CHARS {
+    let len = prefix.len() + chars;
+    let mut out = String::with_capacity(len);
+    out.push_str(prefix);
+    while out.len() < len {
         let mut buf = [0u8; 64];
         getrandom::fill(&mut buf).map_err(|e| Error::backend(format!("no randomness: {e}")))?;
         // Rejection sampling keeps every character equally likely.
         for b in buf {
-            if b < 248 && out.len() < API_KEY_PREFIX.len() + SECRET_CHARS {
+            if b < 248 && out.len() < len {
                 out.push(char::from(ALPHABET[usize::from(b % 62)]));
             }
         }

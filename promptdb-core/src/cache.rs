@@ -12,13 +12,13 @@ use chrono::{DateTime, Utc};
 
 use crate::{
     ApiKey, ApiKeyId, Draft, DraftId, DraftSummary, Preferences, Prompt, PromptId, PromptSummary,
-    PromptVersion, Result, SecretHash, Store, TagCount, User, UserId,
+    PromptVersion, Result, SecretHash, Session, Store, TagCount, User, UserId,
     ranking::SearchCandidate,
     search::{ListSpec, SearchSpec},
     store::{
-        ApiKeyStore, DraftSaved, DraftStore, Inserted, MetaStore, PreferenceStore,
-        PreferencesMutator, PromptMutator, PromptRecord, PromptStore, Ranked, Scorer, StoredApiKey,
-        UserStore,
+        ApiKeyStore, DraftSaved, DraftStore, IdentityStore, Inserted, MetaStore, PreferenceStore,
+        PreferencesMutator, PromptMutator, PromptRecord, PromptStore, Ranked, Scorer, SessionStore,
+        StoredApiKey, UserStore,
     },
 };
 
@@ -240,6 +240,54 @@ impl ApiKeyStore for CachedStore {
 
     async fn touch_api_key(&self, id: ApiKeyId, at: DateTime<Utc>) -> Result<()> {
         self.inner.touch_api_key(id, at).await
+    }
+}
+
+#[async_trait]
+impl IdentityStore for CachedStore {
+    async fn user_by_identity(&self, issuer: &str, subject: &str) -> Result<Option<UserId>> {
+        self.inner.user_by_identity(issuer, subject).await
+    }
+
+    async fn insert_user_with_identity(
+        &self,
+        user: &User,
+        issuer: &str,
+        subject: &str,
+    ) -> Result<UserId> {
+        self.inner
+            .insert_user_with_identity(user, issuer, subject)
+            .await
+    }
+}
+
+#[async_trait]
+impl SessionStore for CachedStore {
+    async fn insert_session(&self, hash: &SecretHash, session: &Session) -> Result<()> {
+        self.inner.insert_session(hash, session).await
+    }
+
+    async fn session_by_hash(&self, hash: &SecretHash) -> Result<Option<Session>> {
+        self.inner.session_by_hash(hash).await
+    }
+
+    async fn refresh_session(
+        &self,
+        hash: &SecretHash,
+        refresh_token: Option<&str>,
+        refresh_due_at: Option<DateTime<Utc>>,
+    ) -> Result<bool> {
+        self.inner
+            .refresh_session(hash, refresh_token, refresh_due_at)
+            .await
+    }
+
+    async fn delete_session(&self, hash: &SecretHash) -> Result<bool> {
+        self.inner.delete_session(hash).await
+    }
+
+    async fn purge_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64> {
+        self.inner.purge_expired_sessions(now).await
     }
 }
 

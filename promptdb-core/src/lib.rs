@@ -30,6 +30,7 @@ mod prompt;
 pub mod ranking;
 pub mod search;
 mod service;
+mod session;
 pub mod store;
 pub mod template;
 mod user;
@@ -40,7 +41,7 @@ pub mod testing;
 
 pub use api_key::{
     API_KEY_PREFIX, ApiKey, ApiKeyId, CreatedApiKey, MAX_API_KEY_NAME_CHARS, MAX_API_KEYS_PER_USER,
-    NewApiKey, SecretHash, hash_secret, looks_like_api_key,
+    NewApiKey, SecretHash, generate_token, hash_secret, looks_like_api_key,
 };
 pub use clock::{Clock, SystemClock, truncate_micros};
 pub use draft::{Draft, DraftFields, DraftSummary, SaveDraft};
@@ -55,5 +56,9 @@ pub use prompt::{
 pub use ranking::RankingWeights;
 pub use search::{Filters, ListQuery, SearchQuery};
 pub use service::{Config, PromptDb, RenderedPrompt};
+pub use session::{
+    CSRF_TOKEN_CHARS, CreatedSession, MAX_ISSUER_CHARS, MAX_REFRESH_TOKEN_BYTES, MAX_SUBJECT_CHARS,
+    NewSession, SESSION_PREFIX, Session, looks_like_session_secret,
+};
 pub use store::Store;
 pub use user::{Principal, Scope, User};

@@ -8,16 +8,17 @@ use serde_json::{Map, Value};
 use tracing::instrument;
 
 use crate::{
-    ApiKey, ApiKeyId, Clock, CreatedApiKey, Draft, DraftId, DraftSummary, Error, Export,
-    MAX_API_KEYS_PER_USER, NewApiKey, NewPrompt, Page, Preferences, Principal, Prompt, PromptPatch,
-    PromptSummary, PromptUsage, PromptVersion, Result, SaveDraft, SecretHash, Slug, SystemClock,
-    TagCount, User, UserId, api_key,
+    ApiKey, ApiKeyId, Clock, CreatedApiKey, CreatedSession, Draft, DraftId, DraftSummary, Error,
+    Export, MAX_API_KEYS_PER_USER, NewApiKey, NewPrompt, NewSession, Page, Preferences, Principal,
+    Prompt, PromptPatch, PromptSummary, PromptUsage, PromptVersion, Result, SaveDraft, SecretHash,
+    Session, Slug, SystemClock, TagCount, User, UserId, api_key,
     export::{EXPORT_FORMAT, EXPORT_VERSION, ExportedPrompt},
-    hash_secret, looks_like_api_key,
+    hash_secret, looks_like_api_key, looks_like_session_secret,
     page::{self, Cursor},
     prompt::{PromptBody, Variable},
     ranking::{self, RankingWeights},
     search::{self, ListQuery, ListSpec, SearchQuery},
+    session,
     store::{DraftSaved, Inserted, PromptChange, PromptRecord, Store},
     template,
     validate::{self, MAX_BATCH, MAX_DISPLAY_NAME_CHARS, MAX_DRAFTS_PER_USER},
@@ -41,8 +42,11 @@ pub struct Config {
     /// Most live drafts per user.
     pub max_drafts_per_user: usize,
     /// How long a verified API key is trusted without asking the store again, in seconds. A key
-    /// revoked through another server stays usable on this one for at most this long.
+    /// revoked through another server stays usable on this one for at most this long. Browser
+    /// sessions and identity mappings are cached as long.
     pub auth_cache_ttl_secs: u64,
+    /// How long a browser session lasts after login, in seconds, however often it is refreshed.
+    pub session_ttl_secs: u64,
 }
 
 impl Default for Config {
@@ -54,6 +58,7 @@ impl Default for Config {
             draft_ttl_secs: 24 * 60 * 60,
             max_drafts_per_user: MAX_DRAFTS_PER_USER,
             auth_cache_ttl_secs: 30,
+            session_ttl_secs: 7 * 24 * 60 * 60,
         }
     }
 }
@@ -86,6 +91,12 @@ impl Config {
                 "must be between 1 and 10000",
             ));
         }
+        if !(60..=366 * 24 * 60 * 60).contains(&self.session_ttl_secs) {
+            return Err(Error::invalid(
+                "session_ttl_secs",
+                "must be between 60 seconds and a year",
+            ));
+        }
         Ok(())
     }
 }
@@ -116,6 +127,10 @@ struct Inner {
     clock: Arc<dyn Clock>,
     /// Verified API keys by secret hash.
     auth_cache: moka::sync::Cache<SecretHash, Principal>,
+    /// Live browser sessions by secret hash.
+    session_cache: moka::sync::Cache<SecretHash, Session>,
+    /// Users by the hash of their identity provider's issuer and subject.
+    identity_cache: moka::sync::Cache<SecretHash, UserId>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -130,15 +145,23 @@ impl std::fmt::Debug for Inner {
 
 impl Inner {
     fn new(store: Arc<dyn Store>, config: Config, clock: Arc<dyn Clock>) -> Self {
-        let auth_cache = moka::sync::Cache::builder()
-            .max_capacity(10_000)
-            .time_to_live(std::time::Duration::from_secs(config.auth_cache_ttl_secs))
-            .build();
+        let ttl = std::time::Duration::from_secs(config.auth_cache_ttl_secs);
         Self {
+            auth_cache: moka::sync::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(ttl)
+                .build(),
+            session_cache: moka::sync::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(ttl)
+                .build(),
+            identity_cache: moka::sync::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(ttl)
+                .build(),
             store,
             config,
             clock,
-            auth_cache,
         }
     }
 }
@@ -161,6 +184,30 @@ fn require_write(p: &Principal) -> Result<()> {
     } else {
         Err(Error::forbidden("this credential is read-only"))
     }
+}
+
+fn secs(n: u64) -> Duration {
+    Duration::seconds(i64::try_from(n).unwrap_or(i64::MAX / 1_000))
+}
+
+/// The cache key of an identity: a hash of issuer and subject, so that lookups allocate nothing.
+fn identity_key(issuer: &str, subject: &str) -> SecretHash {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(issuer.as_bytes());
+    h.update([0]);
+    h.update(subject.as_bytes());
+    h.finalize().into()
+}
+
+/// A display name from an identity provider's claims: one line, within the limit.
+fn clean_display_name(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(MAX_DISPLAY_NAME_CHARS)
+        .collect::<String>()
+        .trim()
+        .to_owned()
 }
 
 fn parse_slug(slug: &str) -> Result<Slug> {
@@ -287,6 +334,140 @@ impl PromptDb {
             .set_meta(LOCAL_USER_META_KEY, &user.id.to_string())
             .await?;
         Ok((user, Some(key)))
+    }
+
+    // ---- identities and sessions ----------------------------------------------------------
+
+    /// The user behind an identity provider's `subject` at `issuer`, created on first sight with
+    /// `display_name` (trimmed to one line and the display-name limit). A system operation:
+    /// call it only with a verified token's claims.
+    #[instrument(level = "debug", skip_all)]
+    pub async fn user_for_identity(
+        &self,
+        issuer: &str,
+        subject: &str,
+        display_name: &str,
+    ) -> Result<UserId> {
+        session::validate_identity(issuer, subject)?;
+        let key = identity_key(issuer, subject);
+        if let Some(id) = self.inner.identity_cache.get(&key) {
+            return Ok(id);
+        }
+        let id = match self.store().user_by_identity(issuer, subject).await? {
+            Some(id) => id,
+            None => {
+                let user = User {
+                    id: UserId::new(),
+                    display_name: clean_display_name(display_name),
+                    created_at: self.now(),
+                };
+                let id = self
+                    .store()
+                    .insert_user_with_identity(&user, issuer, subject)
+                    .await?;
+                if id == user.id {
+                    tracing::info!(user = %id, "user created on first sign-in");
+                }
+                id
+            }
+        };
+        self.inner.identity_cache.insert(key, id);
+        Ok(id)
+    }
+
+    /// Starts a browser session for `user` (a system operation: the end of a login). The
+    /// secret, for the cookie, is in the result and nowhere else.
+    #[instrument(level = "debug", skip_all)]
+    pub async fn create_session(&self, user: UserId, input: NewSession) -> Result<CreatedSession> {
+        session::validate_refresh_token(input.refresh_token.as_deref())?;
+        let secret = session::generate_session_secret()?;
+        let now = self.now();
+        let session = Session {
+            user_id: user,
+            csrf_token: session::generate_csrf_token()?,
+            created_at: now,
+            expires_at: now + secs(self.inner.config.session_ttl_secs),
+            refresh_token: input.refresh_token,
+            refresh_due_at: input.refresh_due_at,
+        };
+        let hash = session::session_hash(&secret);
+        self.store().insert_session(&hash, &session).await?;
+        self.inner.session_cache.insert(hash, session.clone());
+        Ok(CreatedSession { secret, session })
+    }
+
+    /// The live session behind a cookie secret. Fails with [`Error::Unauthorized`] for anything
+    /// else, expired sessions included.
+    #[instrument(level = "debug", skip_all)]
+    pub async fn session(&self, secret: &str) -> Result<Session> {
+        if !looks_like_session_secret(secret) {
+            return Err(Error::Unauthorized);
+        }
+        let hash = session::session_hash(secret);
+        let session = match self.inner.session_cache.get(&hash) {
+            Some(s) => s,
+            None => {
+                let s = self
+                    .store()
+                    .session_by_hash(&hash)
+                    .await?
+                    .ok_or(Error::Unauthorized)?;
+                self.inner.session_cache.insert(hash, s.clone());
+                s
+            }
+        };
+        if session.expires_at <= self.now() {
+            self.inner.session_cache.invalidate(&hash);
+            return Err(Error::Unauthorized);
+        }
+        Ok(session)
+    }
+
+    /// Records that the identity provider confirmed the login again: a new refresh token when it
+    /// rotated the old one, and the new due time. Returns the updated session.
+    #[instrument(level = "debug", skip_all)]
+    pub async fn refresh_session(
+        &self,
+        secret: &str,
+        refresh_token: Option<String>,
+        refresh_due_at: Option<DateTime<Utc>>,
+    ) -> Result<Session> {
+        session::validate_refresh_token(refresh_token.as_deref())?;
+        let mut current = self.session(secret).await?;
+        let hash = session::session_hash(secret);
+        if !self
+            .store()
+            .refresh_session(&hash, refresh_token.as_deref(), refresh_due_at)
+            .await?
+        {
+            self.inner.session_cache.invalidate(&hash);
+            return Err(Error::Unauthorized);
+        }
+        if refresh_token.is_some() {
+            current.refresh_token = refresh_token;
+        }
+        current.refresh_due_at = refresh_due_at;
+        self.inner.session_cache.insert(hash, current.clone());
+        Ok(current)
+    }
+
+    /// Ends a session (logout, or the provider refused to refresh it). Ending an unknown or
+    /// already ended session is not an error.
+    #[instrument(level = "debug", skip_all)]
+    pub async fn end_session(&self, secret: &str) -> Result<()> {
+        if !looks_like_session_secret(secret) {
+            return Ok(());
+        }
+        let hash = session::session_hash(secret);
+        self.inner.session_cache.invalidate(&hash);
+        self.store().delete_session(&hash).await?;
+        Ok(())
+    }
+
+    /// Deletes every session that has ended; returns how many (the background sweeper).
+    #[instrument(level = "debug", skip_all)]
+    pub async fn purge_expired_sessions(&self) -> Result<u64> {
+        self.store().purge_expired_sessions(self.now()).await
     }
 
     // ---- API keys -------------------------------------------------------------------------
@@ -915,6 +1096,8 @@ impl PromptDb {
         let id = principal.user_id();
         if self.store().delete_user(id).await? {
             self.inner.auth_cache.invalidate_all();
+            self.inner.session_cache.invalidate_all();
+            self.inner.identity_cache.invalidate_all();
             Ok(())
         } else {
             Err(Error::not_found("user", id))

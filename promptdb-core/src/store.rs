@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 
 use crate::{
     ApiKey, ApiKeyId, Draft, DraftId, DraftSummary, Preferences, Prompt, PromptId, PromptSummary,
-    PromptVersion, Result, SecretHash, TagCount, User, UserId,
+    PromptVersion, Result, SecretHash, Session, TagCount, User, UserId,
     ranking::{RankFeatures, SearchCandidate},
     search::{ListSpec, SearchSpec},
 };
@@ -218,6 +218,42 @@ pub trait ApiKeyStore: Send + Sync {
     async fn touch_api_key(&self, id: ApiKeyId, at: DateTime<Utc>) -> Result<()>;
 }
 
+/// External identities: an identity provider's (issuer, subject) pair mapped to a user.
+#[async_trait]
+pub trait IdentityStore: Send + Sync {
+    /// The user the identity belongs to.
+    async fn user_by_identity(&self, issuer: &str, subject: &str) -> Result<Option<UserId>>;
+    /// Creates `user` and links the identity to it, atomically. When the identity is already
+    /// linked (another request won the race), creates nothing and returns the linked user.
+    async fn insert_user_with_identity(
+        &self,
+        user: &User,
+        issuer: &str,
+        subject: &str,
+    ) -> Result<UserId>;
+}
+
+/// Browser sessions, by the hash of their secret.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Stores a new session.
+    async fn insert_session(&self, hash: &SecretHash, session: &Session) -> Result<()>;
+    /// The session, expired or not.
+    async fn session_by_hash(&self, hash: &SecretHash) -> Result<Option<Session>>;
+    /// Records a refresh: the new refresh token (when the provider rotated it) and due time.
+    /// `false` if there is no such session.
+    async fn refresh_session(
+        &self,
+        hash: &SecretHash,
+        refresh_token: Option<&str>,
+        refresh_due_at: Option<DateTime<Utc>>,
+    ) -> Result<bool>;
+    /// Ends a session. `false` if there was none.
+    async fn delete_session(&self, hash: &SecretHash) -> Result<bool>;
+    /// Deletes every session that ended at or before `now`; returns how many.
+    async fn purge_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64>;
+}
+
 /// Small key/value settings of the deployment (the ranking weights the scores were computed with).
 #[async_trait]
 pub trait MetaStore: Send + Sync {
@@ -230,7 +266,15 @@ pub trait MetaStore: Send + Sync {
 /// A complete storage backend.
 #[async_trait]
 pub trait Store:
-    UserStore + PromptStore + DraftStore + PreferenceStore + ApiKeyStore + MetaStore + fmt::Debug
+    UserStore
+    + PromptStore
+    + DraftStore
+    + PreferenceStore
+    + ApiKeyStore
+    + IdentityStore
+    + SessionStore
+    + MetaStore
+    + fmt::Debug
 {
     /// A short name for logs: `sqlite`, `postgres`.
     fn backend(&self) -> &'static str;

@@ -23,6 +23,7 @@ mod drafts;
 mod keys;
 mod prompts;
 mod rows;
+mod sessions;
 mod users;
 
 /// Embedded migrations, shared with `sqlx migrate` tooling.

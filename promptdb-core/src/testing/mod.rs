@@ -117,6 +117,8 @@ pub struct Harness {
     pub bob: Principal,
     /// Alice's user record.
     pub alice_user: User,
+    store: Arc<dyn Store>,
+    config: Config,
     _guard: Option<Box<dyn Any + Send + Sync>>,
 }
 
@@ -129,7 +131,8 @@ impl Harness {
     /// A harness with the given configuration.
     pub async fn with_config(t: TestStore, config: Config) -> Self {
         let clock = Arc::new(ManualClock::new());
-        let db = PromptDb::with_config(t.store, config)
+        let store = t.store.clone();
+        let db = PromptDb::with_config(t.store, config.clone())
             .expect("valid config")
             .with_clock(clock.clone());
         db.sync_ranking().await.expect("sync ranking");
@@ -141,8 +144,18 @@ impl Harness {
             alice: Principal::full(alice_user.id),
             bob: Principal::full(bob.id),
             alice_user,
+            store,
+            config,
             _guard: t.guard,
         }
+    }
+
+    /// Another service over the same store and clock, with empty caches: what a second server
+    /// process sees.
+    pub fn other_server(&self) -> PromptDb {
+        PromptDb::with_config(self.store.clone(), self.config.clone())
+            .expect("valid config")
+            .with_clock(self.clock.clone())
     }
 
     /// The clock's current reading.
@@ -278,6 +291,13 @@ macro_rules! conformance_suite {
             api_keys_limits,
             local_user_is_created_once,
             delete_user_revokes_keys,
+            identities_map_to_one_user_each,
+            identities_race_to_one_user,
+            identities_reject_bad_claims,
+            sessions_round_trip_and_end,
+            sessions_refresh_keeps_or_rotates_the_token,
+            sessions_expire_and_are_purged,
+            sessions_and_identities_end_with_their_user,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {

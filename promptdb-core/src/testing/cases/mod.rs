@@ -9,6 +9,7 @@ mod privacy;
 mod prompts;
 mod ranking;
 mod search;
+mod sessions;
 
 pub use concurrency::*;
 pub use drafts::*;
@@ -19,6 +20,7 @@ pub use privacy::*;
 pub use prompts::*;
 pub use ranking::*;
 pub use search::*;
+pub use sessions::*;
 
 use crate::{Page, PromptSummary};
 
