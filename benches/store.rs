@@ -1,17 +1,25 @@
-//! Criterion benchmarks of the hot paths on the SQLite backend, at 10k and 100k prompts owned by
-//! one user (the worst case for per-user queries).
+//! Criterion benchmarks of the hot paths, at 10k and 100k prompts owned by one user (the worst
+//! case for per-user queries), on SQLite and — when `PROMPTDB_BENCH_POSTGRES_URL` (an admin URL)
+//! is set — on PostgreSQL, connected as an ordinary role so row-level security is in force.
 //!
 //! ```sh
 //! cargo bench --bench store                        # 10k and 100k
+//! PROMPTDB_BENCH_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench --bench store
 //! PROMPTDB_BENCH_SIZES=1000 cargo bench --bench store -- --test   # quick smoke run
 //! ```
 //!
-//! Seeded databases are kept under `target/promptdb-bench/` and reused by later runs.
+//! Seeded databases (`target/promptdb-bench/`, PostgreSQL databases `promptdb_bench_<n>`) are kept
+//! and reused by later runs.
 
 use std::{hint::black_box, path::PathBuf, sync::Arc, time::Duration};
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use promptdb::{ListQuery, NewPrompt, Principal, PromptDb, SearchQuery, sqlite::SqliteStore};
+use promptdb::{
+    ListQuery, NewPrompt, Principal, PromptDb, SearchQuery, UserId, sqlite::SqliteStore,
+    store::MetaStore,
+};
+use promptdb_store_postgres::PostgresStore;
+use sqlx::{Connection, PgConnection};
 use tokio::runtime::Runtime;
 
 /// Deterministic pseudo-random words: a Zipf-like vocabulary, so a few words are everywhere
@@ -45,62 +53,143 @@ fn sizes() -> Vec<usize> {
         .unwrap_or_else(|| vec![10_000, 100_000])
 }
 
-/// Opens (seeding on first use) a database with `n` prompts for one user.
-async fn seeded(n: usize) -> (PromptDb, Principal) {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/promptdb-bench");
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(format!("sqlite-{n}.sqlite3"));
-    let fresh = !path.exists();
-    let store = SqliteStore::open(&path).await.unwrap();
-    let db = PromptDb::new(Arc::new(store));
-    let user_id = if fresh {
-        let user = db.create_user("bench").await.unwrap();
-        let me = Principal::full(user.id);
-        let mut words = Words(0x9E37_79B9_7F4A_7C15);
-        for start in (0..n).step_by(100) {
-            let batch = (start..(start + 100).min(n))
-                .map(|i| NewPrompt {
+/// Seeds `n` prompts for a new user; a rare marker word on every 10,000th prompt.
+async fn seed(db: &PromptDb, n: usize) -> UserId {
+    let user = db.create_user("bench").await.unwrap();
+    let me = Principal::full(user.id);
+    let mut words = Words(0x9E37_79B9_7F4A_7C15);
+    for start in (0..n).step_by(100) {
+        let batch = (start..(start + 100).min(n))
+            .map(|i| {
+                let mut content = words.text(60);
+                if i % 10_000 == 0 {
+                    content.push_str(" zanzibar");
+                }
+                NewPrompt {
                     slug: Some(format!("prompt-{i}")),
                     name: format!("{} {}", words.word(), words.word()),
                     description: words.text(12),
-                    content: words.text(60),
+                    content,
                     tags: vec![format!("t{}", i % 50)],
-                    // A rare marker on every 10,000th prompt: the selective query.
                     pinned: i % 1000 == 0,
                     ..NewPrompt::default()
-                })
-                .map(|mut p| {
-                    if start % 10_000 == 0 && p.slug.as_deref() == Some(&format!("prompt-{start}"))
-                    {
-                        p.content.push_str(" zanzibar");
-                    }
-                    p
-                })
-                .collect();
-            db.save_prompts(&me, batch).await.unwrap();
-        }
-        std::fs::write(path.with_extension("user"), user.id.to_string()).unwrap();
-        user.id
+                }
+            })
+            .collect();
+        db.save_prompts(&me, batch).await.unwrap();
+    }
+    user.id
+}
+
+/// The SQLite database with `n` prompts (seeded on first use).
+async fn sqlite(n: usize) -> (PromptDb, Principal) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/promptdb-bench");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("sqlite-{n}.sqlite3"));
+    let user_file = path.with_extension("user");
+    let fresh = !user_file.exists();
+    if fresh {
+        let _ = std::fs::remove_file(&path);
+    }
+    let db = PromptDb::new(Arc::new(SqliteStore::open(&path).await.unwrap()));
+    let user = if fresh {
+        let id = seed(&db, n).await;
+        std::fs::write(&user_file, id.to_string()).unwrap();
+        id
     } else {
-        std::fs::read_to_string(path.with_extension("user"))
+        std::fs::read_to_string(&user_file)
             .unwrap()
             .parse()
             .unwrap()
     };
     db.sync_ranking().await.unwrap();
-    (db, Principal::full(user_id))
+    (db, Principal::full(user))
+}
+
+async fn conn_to(url: &str) -> PgConnection {
+    PgConnection::connect(url).await.unwrap()
+}
+
+/// The PostgreSQL database with `n` prompts (seeded on first use), as an ordinary role.
+async fn postgres(admin: &str, n: usize) -> (PromptDb, Principal) {
+    const ROLE: &str = "promptdb_bench_app";
+    let name = format!("promptdb_bench_{n}");
+    let mut conn = PgConnection::connect(admin).await.unwrap();
+    let role: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)")
+            .bind(ROLE)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    if !role {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "CREATE ROLE {ROLE} LOGIN NOSUPERUSER NOBYPASSRLS"
+        )))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    }
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(&name)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    if !exists {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "CREATE DATABASE {name} OWNER {ROLE} TEMPLATE template0 ENCODING 'UTF8'"
+        )))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    }
+    let url = promptdb_store_postgres::testing::url_for(admin, &name, ROLE);
+    let store = PostgresStore::connect(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    // The seeded user is remembered in the database's meta table.
+    let seeded = store.meta("bench_user").await.unwrap();
+    let db = PromptDb::new(Arc::new(store.clone()));
+    let user = match seeded {
+        Some(id) => id.parse().unwrap(),
+        None => {
+            let id = seed(&db, n).await;
+            store.set_meta("bench_user", &id.to_string()).await.unwrap();
+            // What autovacuum would do after a bulk load: without statistics the planner
+            // guesses, and picks nested loops over the search index.
+            sqlx::query("ANALYZE")
+                .execute(&mut conn_to(&url).await)
+                .await
+                .unwrap();
+            id
+        }
+    };
+    db.sync_ranking().await.unwrap();
+    (db, Principal::full(user))
 }
 
 fn bench(c: &mut Criterion) {
     let rt = Runtime::new().unwrap();
-    for n in sizes() {
-        let (db, me) = rt.block_on(seeded(n));
+    let postgres_url = std::env::var("PROMPTDB_BENCH_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
+    let mut backends = vec!["sqlite"];
+    if postgres_url.is_some() {
+        backends.push("postgres");
+    }
+    for (backend, n) in backends
+        .iter()
+        .flat_map(|b| sizes().into_iter().map(move |n| (*b, n)))
+    {
+        let (db, me) = match backend {
+            "sqlite" => rt.block_on(sqlite(n)),
+            _ => rt.block_on(postgres(postgres_url.as_deref().unwrap_or_default(), n)),
+        };
         let label = if n >= 1000 {
             format!("{}k", n / 1000)
         } else {
             n.to_string()
         };
-        let mut group = c.benchmark_group("sqlite");
+        let mut group = c.benchmark_group(backend);
         group.measurement_time(Duration::from_secs(4));
 
         group.bench_function(BenchmarkId::new("get_by_slug", &label), |b| {

@@ -1,0 +1,240 @@
+//! PromptDB's PostgreSQL backend, for when one machine is not enough: many PromptDB servers (or
+//! Lambdas) share one database.
+//!
+//! - Migrations embedded and applied by [`PostgresStore::migrate`]; their version numbers match
+//!   the SQLite backend's.
+//! - Search with a weighted `tsvector` and a GIN index, over text folded by promptdb-core, with
+//!   the same semantics as SQLite's (the conformance suite checks both).
+//! - Row-level security on every user-owned table, keyed on the transaction-local setting
+//!   `promptdb.user_id` that this backend sets at the start of each transaction (see
+//!   `migrations/0001_init.sql`). Connect as a role that is neither a superuser nor has
+//!   `BYPASSRLS`, or PostgreSQL does not apply the policies; [`PostgresStore::connect_with`]
+//!   logs a warning when it does.
+//! - Writes that depend on what is stored lock the row (`SELECT … FOR UPDATE`), so concurrent
+//!   edits and uses lose nothing.
+//! - Pool size, acquire timeout and statement timeout come from [`PostgresOptions`]. When the
+//!   database goes away, operations fail fast with [`promptdb_core::Error::Unavailable`]; the
+//!   pool reconnects by itself when it comes back.
+
+use std::{str::FromStr, time::Duration};
+
+use promptdb_core::{Error, UserId};
+use sqlx::{
+    AssertSqlSafe, PgPool, Postgres, Transaction,
+    postgres::{PgConnectOptions, PgPoolOptions},
+};
+
+mod drafts;
+mod keys;
+mod prompts;
+mod rows;
+mod sessions;
+#[cfg(feature = "testing")]
+pub mod testing;
+mod users;
+
+/// Embedded migrations.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Connection settings.
+#[derive(Debug, Clone)]
+pub struct PostgresOptions {
+    /// Most connections in the pool.
+    pub max_connections: u32,
+    /// How long an operation waits for a free connection before failing as unavailable.
+    pub acquire_timeout: Duration,
+    /// Longest a single statement may run (`statement_timeout`).
+    pub statement_timeout: Duration,
+}
+
+impl Default for PostgresOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(3),
+            statement_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A [`promptdb_core::Store`] on PostgreSQL.
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    /// A store over an existing pool.
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    /// Connects to a `postgres://` URL with default [`PostgresOptions`]. Does not migrate.
+    pub async fn connect(url: &str) -> Result<Self, Error> {
+        Self::connect_with(url, &PostgresOptions::default()).await
+    }
+
+    /// Connects with explicit options. Does not migrate.
+    pub async fn connect_with(url: &str, options: &PostgresOptions) -> Result<Self, Error> {
+        let connect = PgConnectOptions::from_str(url)
+            .map_err(|e| Error::invalid("database_url", e))?
+            .application_name("promptdb")
+            .options([(
+                "statement_timeout",
+                options.statement_timeout.as_millis().to_string(),
+            )]);
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections.max(1))
+            .acquire_timeout(options.acquire_timeout)
+            // sqlx already checks a connection when it returns to the pool; checking again on
+            // every acquire would add a round trip per operation.
+            .test_before_acquire(false)
+            .connect_with(connect)
+            .await
+            .map_err(unavailable)?;
+        let store = Self::new(pool);
+        store.warn_if_rls_is_bypassed().await;
+        Ok(store)
+    }
+
+    async fn warn_if_rls_is_bypassed(&self) {
+        let bypass: Result<bool, _> = sqlx::query_scalar(
+            "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user",
+        )
+        .fetch_one(&self.pool)
+        .await;
+        if let Ok(true) = bypass {
+            tracing::warn!(
+                "connected as a PostgreSQL superuser or a role with BYPASSRLS: row-level security does not apply; \
+                 connect as an ordinary role to keep it as a second line of defence"
+            );
+        }
+    }
+
+    /// Applies pending migrations.
+    pub async fn migrate(&self) -> Result<(), Error> {
+        MIGRATOR.run(&self.pool).await.map_err(|e| match e {
+            sqlx::migrate::MigrateError::Execute(e) => map_err(e),
+            other => Error::backend(other),
+        })
+    }
+
+    /// The pool (for tests and tools).
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// A transaction in which row-level security shows only `user`'s rows.
+    pub(crate) async fn user_tx(
+        &self,
+        user: UserId,
+    ) -> Result<Transaction<'static, Postgres>, Error> {
+        self.begin_as(user, "BEGIN").await
+    }
+
+    /// Like [`Self::user_tx`], reading one consistent snapshot (`REPEATABLE READ`).
+    pub(crate) async fn user_snapshot_tx(
+        &self,
+        user: UserId,
+    ) -> Result<Transaction<'static, Postgres>, Error> {
+        self.begin_as(user, "BEGIN ISOLATION LEVEL REPEATABLE READ")
+            .await
+    }
+
+    async fn begin_as(
+        &self,
+        user: UserId,
+        begin: &str,
+    ) -> Result<Transaction<'static, Postgres>, Error> {
+        // One round trip: the transaction starts with the setting in place. The id is a UUID we
+        // format ourselves, so it is safe to inline.
+        let begin = format!(
+            "{begin}; SELECT set_config('promptdb.user_id', '{}', true)",
+            user.as_uuid().hyphenated()
+        );
+        self.pool
+            .begin_with(AssertSqlSafe(begin))
+            .await
+            .map_err(map_err)
+    }
+
+    /// A transaction for the operations that span users (sweeping, re-scoring, key lookup).
+    pub(crate) async fn system_tx(&self) -> Result<Transaction<'static, Postgres>, Error> {
+        self.pool
+            .begin_with("BEGIN; SELECT set_config('promptdb.system', 'on', true)")
+            .await
+            .map_err(map_err)
+    }
+}
+
+fn unavailable(e: sqlx::Error) -> Error {
+    Error::Unavailable(Box::new(e))
+}
+
+/// Maps a sqlx error by kind and SQLSTATE, never by message text.
+pub(crate) fn map_err(e: sqlx::Error) -> Error {
+    match &e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_) => unavailable(e),
+        sqlx::Error::Database(db) => match db.code().as_deref() {
+            // 08: connection exceptions; 57P01–03: shutting down / cannot connect now;
+            // 53300: too many connections; 57014: statement timeout or cancellation.
+            Some(code)
+                if code.starts_with("08")
+                    || matches!(code, "57P01" | "57P02" | "57P03" | "53300" | "57014") =>
+            {
+                unavailable(e)
+            }
+            _ => Error::backend(e),
+        },
+        _ => Error::backend(e),
+    }
+}
+
+/// Maps a write's error: a foreign-key violation means the owning user does not exist.
+pub(crate) fn map_owned_write(user: UserId) -> impl Fn(sqlx::Error) -> Error {
+    move |e| match &e {
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+            Error::not_found("user", user)
+        }
+        _ => map_err(e),
+    }
+}
+
+#[async_trait::async_trait]
+impl promptdb_core::store::MetaStore for PostgresStore {
+    async fn meta(&self, key: &str) -> Result<Option<String>, Error> {
+        sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err)
+    }
+
+    async fn set_meta(&self, key: &str, value: &str) -> Result<(), Error> {
+        sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+            .bind(key)
+            .bind(value)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl promptdb_core::Store for PostgresStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn ping(&self) -> Result<(), Error> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(map_err)?;
+        Ok(())
+    }
+}

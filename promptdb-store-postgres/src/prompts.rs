@@ -1,0 +1,591 @@
+//! Prompts, versions, tags and search.
+
+use async_trait::async_trait;
+use promptdb_core::{
+    Error, Prompt, PromptId, PromptSummary, PromptVersion, TagCount, UserId,
+    ranking::{RankFeatures, SearchCandidate},
+    search::{self, Filters, ListSpec, SearchSpec, SearchTerm},
+    store::{Inserted, PromptMutator, PromptRecord, PromptStore, Ranked, Scorer},
+};
+use sqlx::{PgConnection, Postgres, QueryBuilder, Row, types::Json};
+use tracing::instrument;
+use uuid::Uuid;
+
+use crate::{PostgresStore, map_err, map_owned_write, rows};
+
+/// The weighted search vector from five folded texts bound at `$first`…`$first+4`.
+fn search_vector(first: usize) -> String {
+    let w = ["A", "A", "B", "C", "D"];
+    (0..5)
+        .map(|i| {
+            format!(
+                "setweight(to_tsvector('simple', ${}), '{}')",
+                first + i,
+                w[i]
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" || ")
+}
+
+/// Folded texts for the search vector: slug, name, tags, description, content.
+fn search_texts(p: &Prompt) -> [String; 5] {
+    [
+        search::index_text(p.slug.as_str()),
+        search::index_text(&p.name),
+        search::index_text(&p.tags.join(" ")),
+        search::index_text(&p.description),
+        search::index_text(&p.content),
+    ]
+}
+
+/// Rows re-scored per statement.
+const RESCORE_BATCH: usize = 5_000;
+
+/// Relevance weights for `ts_rank`, in the order D, C, B, A.
+const RANK_WEIGHTS: &str = "'{0.1, 0.3, 0.6, 1.0}'";
+
+const SUMMARY_COLUMNS: &str = "p.id, p.slug, p.name, p.description, p.tags, p.pinned, p.favorite, p.usage_count, \
+     p.last_used_at, p.created_at, p.updated_at, p.version";
+
+async fn insert_version(conn: &mut PgConnection, pk: i64, p: &Prompt) -> Result<(), Error> {
+    sqlx::query(
+        "INSERT INTO prompt_versions (prompt_pk, version, name, description, content, tags, variables, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(pk)
+    .bind(i32::try_from(p.version).map_err(Error::backend)?)
+    .bind(&p.name)
+    .bind(&p.description)
+    .bind(&p.content)
+    .bind(Json(&p.tags))
+    .bind(Json(&p.variables))
+    .bind(p.updated_at)
+    .execute(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
+async fn insert_tags(
+    conn: &mut PgConnection,
+    pk: i64,
+    user: UserId,
+    tags: &[String],
+) -> Result<(), Error> {
+    if tags.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO prompt_tags (user_id, tag, prompt_pk) SELECT $1, unnest($2::text[]), $3",
+    )
+    .bind(user.as_uuid())
+    .bind(tags)
+    .bind(pk)
+    .execute(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
+fn push_filters(qb: &mut QueryBuilder<Postgres>, filters: &Filters, skip_tags: usize) {
+    if let Some(pinned) = filters.pinned {
+        qb.push(" AND p.pinned = ").push_bind(pinned);
+    }
+    if let Some(favorite) = filters.favorite {
+        qb.push(" AND p.favorite = ").push_bind(favorite);
+    }
+    for tag in filters.tags.iter().skip(skip_tags) {
+        qb.push(
+            " AND EXISTS (SELECT 1 FROM prompt_tags t WHERE t.user_id = p.user_id AND t.tag = ",
+        )
+        .push_bind(tag.clone())
+        .push(" AND t.prompt_pk = p.pk)");
+    }
+}
+
+/// ` FROM … WHERE …` selecting the user's prompts that pass `filters`; the first tag, when there
+/// is one, drives the query.
+fn push_from(qb: &mut QueryBuilder<Postgres>, user: UserId, filters: &Filters) {
+    match filters.tags.first() {
+        Some(tag) => {
+            qb.push(
+                " FROM prompt_tags t0 JOIN prompts p ON p.pk = t0.prompt_pk WHERE t0.user_id = ",
+            )
+            .push_bind(*user.as_uuid())
+            .push(" AND t0.tag = ")
+            .push_bind(tag.clone())
+            .push(" AND p.user_id = ")
+            .push_bind(*user.as_uuid());
+            push_filters(qb, filters, 1);
+        }
+        None => {
+            qb.push(" FROM prompts p WHERE p.user_id = ")
+                .push_bind(*user.as_uuid());
+            push_filters(qb, filters, 0);
+        }
+    }
+}
+
+/// `'t1':* & 't2'` for `to_tsquery('simple', …)`. Core folds terms to letters and digits, so
+/// quoting them keeps tsquery syntax out.
+fn tsquery(terms: &[SearchTerm]) -> String {
+    terms
+        .iter()
+        .map(|t| {
+            let word = t.word.replace(['\'', '\\'], "");
+            if t.prefix {
+                format!("'{word}':*")
+            } else {
+                format!("'{word}'")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" & ")
+}
+
+#[async_trait]
+impl PromptStore for PostgresStore {
+    #[instrument(level = "debug", skip_all, fields(count = prompts.len()))]
+    async fn insert_prompts(
+        &self,
+        user: UserId,
+        prompts: &[PromptRecord],
+    ) -> Result<Inserted, Error> {
+        let mut tx = self.user_tx(user).await?;
+        let slugs: Vec<&str> = prompts.iter().map(|r| r.prompt.slug.as_str()).collect();
+        let taken: Vec<String> =
+            sqlx::query_scalar("SELECT slug FROM prompts WHERE user_id = $1 AND slug = ANY($2)")
+                .bind(user.as_uuid())
+                .bind(&slugs)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        if let Some(index) = prompts
+            .iter()
+            .position(|r| taken.iter().any(|t| t == r.prompt.slug.as_str()))
+        {
+            return Ok(Inserted::SlugTaken { index });
+        }
+        // One statement per prompt: the row, then its search vector.
+        let insert = format!(
+            "WITH p AS (INSERT INTO prompts (id, user_id, slug, pinned, favorite, score, usage_count, last_used_at, \
+             created_at, updated_at, version, name, description, tags, variables, content) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING pk, user_id), \
+             s AS (INSERT INTO prompt_search (prompt_pk, user_id, search) SELECT pk, user_id, {} FROM p) \
+             SELECT pk FROM p",
+            search_vector(17)
+        );
+        for PromptRecord { prompt: p, score } in prompts {
+            let texts = search_texts(p);
+            let pk: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(insert.clone()))
+                .bind(p.id.as_uuid())
+                .bind(user.as_uuid())
+                .bind(p.slug.as_str())
+                .bind(p.pinned)
+                .bind(p.favorite)
+                .bind(score)
+                .bind(i64::try_from(p.usage_count).map_err(Error::backend)?)
+                .bind(p.last_used_at)
+                .bind(p.created_at)
+                .bind(p.updated_at)
+                .bind(i32::try_from(p.version).map_err(Error::backend)?)
+                .bind(&p.name)
+                .bind(&p.description)
+                .bind(Json(&p.tags))
+                .bind(Json(&p.variables))
+                .bind(&p.content)
+                .bind(&texts[0])
+                .bind(&texts[1])
+                .bind(&texts[2])
+                .bind(&texts[3])
+                .bind(&texts[4])
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(|e| match &e {
+                    sqlx::Error::Database(db) if db.is_unique_violation() => Error::conflict(
+                        "slug",
+                        format!("a prompt with slug `{}` was saved at the same time", p.slug),
+                    ),
+                    _ => map_owned_write(user)(e),
+                })?;
+            insert_version(&mut tx, pk, p).await?;
+            insert_tags(&mut tx, pk, user, &p.tags).await?;
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(Inserted::All)
+    }
+
+    #[instrument(level = "debug", skip_all)]
+    async fn prompt(&self, user: UserId, slug: &str) -> Result<Option<Prompt>, Error> {
+        let mut tx = self.user_tx(user).await?;
+        let row = sqlx::query(
+            "SELECT id, slug, name, description, content, tags, variables, pinned, favorite, usage_count, \
+             last_used_at, created_at, updated_at, version FROM prompts WHERE user_id = $1 AND slug = $2",
+        )
+        .bind(user.as_uuid())
+        .bind(slug)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        row.as_ref().map(rows::prompt).transpose()
+    }
+
+    #[instrument(level = "debug", skip_all)]
+    async fn modify_prompt(
+        &self,
+        user: UserId,
+        slug: &str,
+        change: &PromptMutator<'_>,
+    ) -> Result<Option<Prompt>, Error> {
+        let mut tx = self.user_tx(user).await?;
+        let row = sqlx::query(
+            "SELECT pk, id, slug, name, description, content, tags, variables, pinned, favorite, usage_count, \
+             last_used_at, created_at, updated_at, version FROM prompts WHERE user_id = $1 AND slug = $2 FOR UPDATE",
+        )
+        .bind(user.as_uuid())
+        .bind(slug)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        let Some(row) = row else { return Ok(None) };
+        let pk: i64 = rows::get(&row, "pk")?;
+        let current = rows::prompt(&row)?;
+        let Some(next) = change(current.clone())? else {
+            return Ok(Some(current));
+        };
+        let p = &next.prompt;
+        let text_changed = p.name != current.name
+            || p.description != current.description
+            || p.content != current.content
+            || p.tags != current.tags;
+        let update = if text_changed {
+            format!(
+                "WITH p AS (UPDATE prompts SET name = $1, description = $2, content = $3, tags = $4, variables = $5, \
+                 pinned = $6, favorite = $7, usage_count = $8, last_used_at = $9, updated_at = $10, version = $11, \
+                 score = $12 WHERE pk = $13 RETURNING pk) \
+                 UPDATE prompt_search SET search = {} WHERE prompt_pk = (SELECT pk FROM p)",
+                search_vector(14)
+            )
+        } else {
+            "UPDATE prompts SET name = $1, description = $2, content = $3, tags = $4, variables = $5, pinned = $6, \
+             favorite = $7, usage_count = $8, last_used_at = $9, updated_at = $10, version = $11, score = $12 \
+             WHERE pk = $13"
+                .to_owned()
+        };
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(update))
+            .bind(&p.name)
+            .bind(&p.description)
+            .bind(&p.content)
+            .bind(Json(&p.tags))
+            .bind(Json(&p.variables))
+            .bind(p.pinned)
+            .bind(p.favorite)
+            .bind(i64::try_from(p.usage_count).map_err(Error::backend)?)
+            .bind(p.last_used_at)
+            .bind(p.updated_at)
+            .bind(i32::try_from(p.version).map_err(Error::backend)?)
+            .bind(next.score)
+            .bind(pk);
+        if text_changed {
+            for text in search_texts(p) {
+                query = query.bind(text);
+            }
+        }
+        query.execute(&mut *tx).await.map_err(map_err)?;
+        if next.new_version {
+            insert_version(&mut tx, pk, p).await?;
+        }
+        if p.tags != current.tags {
+            sqlx::query("DELETE FROM prompt_tags WHERE prompt_pk = $1")
+                .bind(pk)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            insert_tags(&mut tx, pk, user, &p.tags).await?;
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(Some(next.prompt))
+    }
+
+    #[instrument(level = "debug", skip_all)]
+    async fn delete_prompt(&self, user: UserId, slug: &str) -> Result<bool, Error> {
+        let mut tx = self.user_tx(user).await?;
+        let done = sqlx::query("DELETE FROM prompts WHERE user_id = $1 AND slug = $2")
+            .bind(user.as_uuid())
+            .bind(slug)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    #[instrument(level = "debug", skip_all)]
+    async fn list_prompts(
+        &self,
+        user: UserId,
+        spec: &ListSpec,
+    ) -> Result<Vec<Ranked<PromptSummary>>, Error> {
+        let mut qb = QueryBuilder::<Postgres>::new(format!("SELECT {SUMMARY_COLUMNS}, p.score"));
+        push_from(&mut qb, user, &spec.filters);
+        if let Some(after) = &spec.after {
+            qb.push(" AND (p.pinned < ")
+                .push_bind(after.pinned)
+                .push(" OR (p.pinned = ")
+                .push_bind(after.pinned)
+                .push(" AND (p.score < ")
+                .push_bind(after.score)
+                .push(" OR (p.score = ")
+                .push_bind(after.score)
+                .push(" AND p.slug > ")
+                .push_bind(after.slug.clone())
+                .push(")))) ");
+        }
+        qb.push(" ORDER BY p.pinned DESC, p.score DESC, p.slug ASC LIMIT ")
+            .push_bind(i64::from(spec.limit));
+        let mut tx = self.user_tx(user).await?;
+        let rows = qb.build().fetch_all(&mut *tx).await.map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        rows.iter()
+            .map(|row| {
+                Ok(Ranked {
+                    item: rows::summary(row)?,
+                    score: rows::get(row, "score")?,
+                })
+            })
+            .collect()
+    }
+
+    #[instrument(level = "debug", skip_all, fields(terms = spec.terms.len()))]
+    async fn search_prompts(
+        &self,
+        user: UserId,
+        spec: &SearchSpec,
+    ) -> Result<Vec<SearchCandidate>, Error> {
+        let candidates = i64::try_from(spec.candidates).unwrap_or(i64::MAX);
+        let mut qb;
+        if spec.terms.is_empty() {
+            qb = QueryBuilder::<Postgres>::new(
+                "SELECT p.id, p.slug, p.score, 1.0::float8 AS relevance",
+            );
+            push_from(&mut qb, user, &spec.filters);
+            qb.push(" ORDER BY p.score DESC, p.slug ASC LIMIT ")
+                .push_bind(candidates);
+        } else {
+            // The inner query takes the newest `scan_limit` matches; only those are ranked.
+            qb = QueryBuilder::<Postgres>::new(format!(
+                "SELECT id, slug, score, relevance FROM (SELECT p.id, p.slug, p.score, \
+                 ts_rank({RANK_WEIGHTS}, s.search, q)::float8 AS relevance \
+                 FROM prompt_search s JOIN prompts p ON p.pk = s.prompt_pk, to_tsquery('simple', "
+            ));
+            qb.push_bind(tsquery(&spec.terms))
+                .push(") q WHERE s.user_id = ")
+                .push_bind(*user.as_uuid())
+                .push(" AND s.search @@ q AND p.user_id = ")
+                .push_bind(*user.as_uuid());
+            push_filters(&mut qb, &spec.filters, 0);
+            qb.push(" ORDER BY s.prompt_pk DESC LIMIT ")
+                .push_bind(i64::try_from(spec.scan_limit).unwrap_or(i64::MAX))
+                .push(") m ORDER BY relevance DESC, slug ASC LIMIT ")
+                .push_bind(candidates);
+        }
+        let mut tx = self.user_tx(user).await?;
+        let rows = qb.build().fetch_all(&mut *tx).await.map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        rows.iter()
+            .map(|row| {
+                Ok(SearchCandidate {
+                    id: PromptId::from_uuid(rows::get::<Uuid>(row, "id")?),
+                    slug: rows::get(row, "slug")?,
+                    relevance: rows::get(row, "relevance")?,
+                    score: rows::get(row, "score")?,
+                })
+            })
+            .collect()
+    }
+
+    #[instrument(level = "debug", skip_all, fields(count = ids.len()))]
+    async fn prompt_summaries(
+        &self,
+        user: UserId,
+        ids: &[PromptId],
+    ) -> Result<Vec<PromptSummary>, Error> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<Uuid> = ids.iter().map(|id| *id.as_uuid()).collect();
+        let mut tx = self.user_tx(user).await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {SUMMARY_COLUMNS} FROM prompts p WHERE p.user_id = $1 AND p.id = ANY($2)"
+        )))
+        .bind(user.as_uuid())
+        .bind(&ids)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        rows.iter().map(rows::summary).collect()
+    }
+
+    #[instrument(level = "debug", skip_all)]
+    async fn tags(&self, user: UserId) -> Result<Vec<TagCount>, Error> {
+        let mut tx = self.user_tx(user).await?;
+        let rows = sqlx::query(
+            "SELECT tag, COUNT(*) AS n FROM prompt_tags WHERE user_id = $1 GROUP BY tag ORDER BY n DESC, tag ASC",
+        )
+        .bind(user.as_uuid())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        rows.iter()
+            .map(|row| {
+                Ok(TagCount {
+                    tag: rows::get(row, "tag")?,
+                    count: u64::try_from(rows::get::<i64>(row, "n")?).map_err(Error::backend)?,
+                })
+            })
+            .collect()
+    }
+
+    #[instrument(level = "debug", skip_all)]
+    async fn versions(
+        &self,
+        user: UserId,
+        slug: &str,
+        before: Option<u32>,
+        limit: u32,
+    ) -> Result<Option<Vec<PromptVersion>>, Error> {
+        let mut tx = self.user_tx(user).await?;
+        let prompt: Option<(i64, Uuid)> =
+            sqlx::query_as("SELECT pk, id FROM prompts WHERE user_id = $1 AND slug = $2")
+                .bind(user.as_uuid())
+                .bind(slug)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        let Some((pk, id)) = prompt else {
+            return Ok(None);
+        };
+        let rows = sqlx::query(
+            "SELECT version, name, description, content, tags, variables, created_at FROM prompt_versions \
+             WHERE prompt_pk = $1 AND version < $2 ORDER BY version DESC LIMIT $3",
+        )
+        .bind(pk)
+        .bind(before.map_or(i64::MAX, i64::from))
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        let id = PromptId::from_uuid(id);
+        rows.iter()
+            .map(|r| rows::version(r, id))
+            .collect::<Result<_, _>>()
+            .map(Some)
+    }
+
+    #[instrument(level = "debug", skip_all)]
+    async fn version(
+        &self,
+        user: UserId,
+        slug: &str,
+        version: u32,
+    ) -> Result<Option<PromptVersion>, Error> {
+        let mut tx = self.user_tx(user).await?;
+        let row = sqlx::query(
+            "SELECT p.id, v.version, v.name, v.description, v.content, v.tags, v.variables, v.created_at \
+             FROM prompts p JOIN prompt_versions v ON v.prompt_pk = p.pk \
+             WHERE p.user_id = $1 AND p.slug = $2 AND v.version = $3",
+        )
+        .bind(user.as_uuid())
+        .bind(slug)
+        .bind(i64::from(version))
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        row.map(|r| rows::version(&r, PromptId::from_uuid(rows::get::<Uuid>(&r, "id")?)))
+            .transpose()
+    }
+
+    #[instrument(level = "debug", skip_all)]
+    async fn export_prompts(
+        &self,
+        user: UserId,
+    ) -> Result<Vec<(Prompt, Vec<PromptVersion>)>, Error> {
+        // One transaction at REPEATABLE READ: a consistent snapshot of prompts and versions.
+        let mut tx = self.user_snapshot_tx(user).await?;
+        let prompt_rows = sqlx::query(
+            "SELECT pk, id, slug, name, description, content, tags, variables, pinned, favorite, usage_count, \
+             last_used_at, created_at, updated_at, version FROM prompts WHERE user_id = $1 ORDER BY slug",
+        )
+        .bind(user.as_uuid())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        let version_rows = sqlx::query(
+            "SELECT v.prompt_pk, v.version, v.name, v.description, v.content, v.tags, v.variables, v.created_at \
+             FROM prompt_versions v JOIN prompts p ON p.pk = v.prompt_pk WHERE p.user_id = $1 \
+             ORDER BY v.prompt_pk, v.version",
+        )
+        .bind(user.as_uuid())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        let mut out = Vec::with_capacity(prompt_rows.len());
+        for row in &prompt_rows {
+            let pk: i64 = rows::get(row, "pk")?;
+            let prompt = rows::prompt(row)?;
+            let versions = version_rows
+                .iter()
+                .filter(|v| v.try_get::<i64, _>("prompt_pk").is_ok_and(|p| p == pk))
+                .map(|v| rows::version(v, prompt.id))
+                .collect::<Result<Vec<_>, _>>()?;
+            out.push((prompt, versions));
+        }
+        Ok(out)
+    }
+
+    #[instrument(level = "debug", skip_all)]
+    async fn rescore_all(&self, scorer: &Scorer<'_>) -> Result<u64, Error> {
+        let mut tx = self.system_tx().await?;
+        let rows = sqlx::query(
+            "SELECT pk, usage_count, favorite, last_used_at, created_at, updated_at FROM prompts",
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        let mut pks = Vec::with_capacity(rows.len());
+        let mut scores = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let features = RankFeatures::new(
+                u64::try_from(rows::get::<i64>(row, "usage_count")?).unwrap_or_default(),
+                rows::get(row, "favorite")?,
+                rows::get(row, "created_at")?,
+                rows::get(row, "updated_at")?,
+                rows::get(row, "last_used_at")?,
+            );
+            pks.push(rows::get::<i64>(row, "pk")?);
+            scores.push(scorer(&features));
+        }
+        // In slices, so that no statement runs into the statement timeout on a large library;
+        // one transaction, so that readers see the old scores or the new ones.
+        for (pks, scores) in pks.chunks(RESCORE_BATCH).zip(scores.chunks(RESCORE_BATCH)) {
+            sqlx::query(
+                "UPDATE prompts p SET score = v.score FROM unnest($1::bigint[], $2::float8[]) AS v(pk, score) \
+                 WHERE p.pk = v.pk",
+            )
+            .bind(pks)
+            .bind(scores)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(rows.len() as u64)
+    }
+}
