@@ -34,8 +34,8 @@ WORK="$(mktemp -d)"
 cleanup() { [ -n "${SERVER_PID:-}" ] && kill "$SERVER_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-echo "==> starting promptdb serve"
-RUST_LOG=warn "$BIN" --data-dir "$WORK/data" serve --bind 127.0.0.1:0 >"$WORK/stdout" 2>"$WORK/stderr" &
+echo "==> starting promptdb serve (rate limits off: one user at full speed is the point here)"
+RUST_LOG=warn PROMPTDB_RATE_LIMIT=off "$BIN" --data-dir "$WORK/data" serve --bind 127.0.0.1:0 >"$WORK/stdout" 2>"$WORK/stderr" &
 SERVER_PID=$!
 for _ in $(seq 1 200); do
   grep -q "^listening on " "$WORK/stdout" 2>/dev/null && break

@@ -26,6 +26,8 @@ pub enum ApiError {
     NoRoute,
     /// The route exists but not for this method.
     MethodNotAllowed,
+    /// Too many requests; retry after this many seconds.
+    RateLimited(u64),
 }
 
 /// The JSON body of every error.
@@ -39,7 +41,8 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct ErrorDetail {
     /// Stable machine-readable code: `invalid`, `malformed`, `not_found`, `conflict`,
-    /// `unauthorized`, `forbidden`, `payload_too_large`, `unavailable`, `internal`, …
+    /// `unauthorized`, `forbidden`, `payload_too_large`, `rate_limited`, `unavailable`,
+    /// `internal`, …
     pub code: &'static str,
     /// A sentence for people.
     pub message: String,
@@ -79,6 +82,7 @@ impl ApiError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NoRoute => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 
@@ -123,6 +127,11 @@ impl ApiError {
                 message: "this endpoint does not support this method; see /openapi.json".into(),
                 field: None,
             },
+            Self::RateLimited(secs) => ErrorDetail {
+                code: "rate_limited",
+                message: format!("too many requests; try again in {secs} s"),
+                field: None,
+            },
         }
     }
 }
@@ -130,6 +139,10 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
+        let retry_after = match self {
+            Self::RateLimited(secs) => Some(secs),
+            _ => None,
+        };
         let body = ErrorBody {
             error: self.detail(),
         };
@@ -138,6 +151,11 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response

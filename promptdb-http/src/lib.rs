@@ -42,22 +42,34 @@ pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use settings::{LogFormat, Settings, default_data_dir, redact_url};
+pub use settings::{
+    ASYMMETRIC_ALGORITHMS, AuthMode, AuthSettings, LogFormat, OidcSettings, PostgresSettings,
+    RateLimitSettings, Settings, default_data_dir, parse_service_url, redact_url,
+};
 pub use state::AppState;
+
+/// Installs ring as the process's TLS crypto provider, once. reqwest is built without a bundled
+/// backend choice, so every HTTP client this crate (or a program using it) builds needs this
+/// first; later calls do nothing.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
 
 /// Largest request body, in bytes: a full batch of 100 prompts at the content limit fits.
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
-/// The whole HTTP application: health, OpenAPI, REST and MCP. `shutdown` closes MCP streams.
+/// The whole HTTP application: health, OpenAPI, sign-in, REST and MCP. `shutdown` closes MCP
+/// streams.
 pub fn app(state: AppState, shutdown: CancellationToken) -> Router {
-    let auth = middleware::from_fn_with_state(state.clone(), auth::require_principal);
+    let rest_auth = middleware::from_fn_with_state(state.clone(), auth::require_principal);
+    let mcp_auth = middleware::from_fn_with_state(state.clone(), auth::require_mcp_principal);
     let api = rest::routes()
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(state.settings.request_timeout_secs),
         ))
-        .route_layer(auth.clone());
+        .route_layer(rest_auth);
     let factory = mcp::McpFactory::new(state.db.clone(), None, state.anonymous.is_some());
     let options = mcp::McpHttpOptions {
         allowed_hosts: state.settings.mcp_allowed_hosts.clone(),
@@ -66,15 +78,20 @@ pub fn app(state: AppState, shutdown: CancellationToken) -> Router {
     };
     let mcp = Router::new()
         .nest_service("/mcp", mcp::service(factory, &options, shutdown))
-        .layer(auth);
+        .layer(mcp_auth);
     Router::new()
         .route("/health", get(health))
         .route("/health/ready", get(ready))
         .route("/openapi.json", get(openapi_document))
+        .merge(auth::login::routes())
         .nest("/api/v1", api)
         .merge(mcp)
         .fallback(|| async { error::ApiError::NoRoute })
         .method_not_allowed_fallback(|| async { error::ApiError::MethodNotAllowed })
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::limit_clients,
+        ))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(telemetry::RouteSpan)
@@ -85,14 +102,14 @@ pub fn app(state: AppState, shutdown: CancellationToken) -> Router {
 }
 
 /// Serves [`app`] on `listener` until `shutdown` completes, then drains requests and closes MCP
-/// streams. Also runs the background sweeper of expired drafts.
+/// streams. Also runs the background sweeper of expired drafts and sessions.
 pub async fn serve(
     state: AppState,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let token = CancellationToken::new();
-    let sweeper = tokio::spawn(sweep_drafts(
+    let sweeper = tokio::spawn(sweep_expired(
         state.db.clone(),
         Duration::from_secs(state.settings.draft_sweep_interval_secs),
         token.clone(),
@@ -106,20 +123,23 @@ pub async fn serve(
             tracing::debug!(error = %e, "could not set TCP_NODELAY");
         }
     });
-    let result = axum::serve(listener, router)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutting down");
-            stop.cancel();
-        })
-        .await;
+    let result = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        tracing::info!("shutting down");
+        stop.cancel();
+    })
+    .await;
     token.cancel();
     let _ = sweeper.await;
     result
 }
 
-/// Deletes expired drafts every `interval` until cancelled.
-pub async fn sweep_drafts(db: PromptDb, interval: Duration, stop: CancellationToken) {
+/// Deletes expired drafts and sessions every `interval` until cancelled.
+pub async fn sweep_expired(db: PromptDb, interval: Duration, stop: CancellationToken) {
     let mut ticks = tokio::time::interval(interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -132,12 +152,19 @@ pub async fn sweep_drafts(db: PromptDb, interval: Duration, stop: CancellationTo
             Ok(n) => tracing::info!(purged = n, "expired drafts deleted"),
             Err(e) => tracing::warn!(error = %e, "draft sweep failed"),
         }
+        match db.purge_expired_sessions().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(purged = n, "expired sessions deleted"),
+            Err(e) => tracing::warn!(error = %e, "session sweep failed"),
+        }
     }
 }
 
-/// Opens the store for `url`, applies migrations, and puts the prompt cache in front.
+/// Opens the store for `url` (`sqlite:` or `postgres://`), applies migrations, and puts the
+/// prompt cache in front (unless `cache_ttl` is zero).
 pub async fn open_store(
     url: &str,
+    postgres: &promptdb_store_postgres::PostgresOptions,
     cache_ttl: Duration,
 ) -> Result<Arc<dyn Store>, promptdb_core::Error> {
     let store: Arc<dyn Store> = if url.starts_with("sqlite:") {
@@ -155,10 +182,17 @@ pub async fn open_store(
         let store = promptdb_store_sqlite::SqliteStore::connect(url).await?;
         store.migrate().await?;
         Arc::new(store)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let store = promptdb_store_postgres::PostgresStore::connect_with(url, postgres).await?;
+        store.migrate().await?;
+        Arc::new(store)
     } else {
         return Err(promptdb_core::Error::invalid(
             "database_url",
-            format!("unsupported database URL {}", redact_url(url)),
+            format!(
+                "unsupported database URL {}; use sqlite://path or postgres://…",
+                redact_url(url)
+            ),
         ));
     };
     Ok(if cache_ttl.is_zero() {

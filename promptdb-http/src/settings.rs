@@ -45,6 +45,45 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// Service settings: ranking weights, search bounds, draft lifetime.
     pub core: promptdb_core::Config,
+    /// PostgreSQL connection pool (used with a `postgres://` database URL).
+    pub postgres: PostgresSettings,
+    /// Who may call, and how often.
+    pub auth: AuthSettings,
+}
+
+/// PostgreSQL pool settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PostgresSettings {
+    /// Most connections per server process.
+    pub max_connections: u32,
+    /// How long a request waits for a connection before failing with 503, in milliseconds.
+    pub acquire_timeout_ms: u64,
+    /// Longest a statement may run, in milliseconds.
+    pub statement_timeout_ms: u64,
+}
+
+impl Default for PostgresSettings {
+    fn default() -> Self {
+        let d = promptdb_store_postgres::PostgresOptions::default();
+        Self {
+            max_connections: d.max_connections,
+            acquire_timeout_ms: u64::try_from(d.acquire_timeout.as_millis()).unwrap_or(u64::MAX),
+            statement_timeout_ms: u64::try_from(d.statement_timeout.as_millis())
+                .unwrap_or(u64::MAX),
+        }
+    }
+}
+
+impl PostgresSettings {
+    /// As store options.
+    pub fn options(&self) -> promptdb_store_postgres::PostgresOptions {
+        promptdb_store_postgres::PostgresOptions {
+            max_connections: self.max_connections,
+            acquire_timeout: std::time::Duration::from_millis(self.acquire_timeout_ms),
+            statement_timeout: std::time::Duration::from_millis(self.statement_timeout_ms),
+        }
+    }
 }
 
 impl Default for Settings {
@@ -59,6 +98,8 @@ impl Default for Settings {
             prompt_cache_ttl_secs: 5,
             log_format: LogFormat::Text,
             core: promptdb_core::Config::default(),
+            postgres: PostgresSettings::default(),
+            auth: AuthSettings::default(),
         }
     }
 }
@@ -78,6 +119,8 @@ impl fmt::Debug for Settings {
             .field("prompt_cache_ttl_secs", &self.prompt_cache_ttl_secs)
             .field("log_format", &self.log_format)
             .field("core", &self.core)
+            .field("postgres", &self.postgres)
+            .field("auth", &self.auth)
             .finish()
     }
 }
@@ -104,6 +147,55 @@ impl Settings {
         toml::from_str(&text).map_err(|e| anyhow::anyhow!("settings file {}: {e}", path.display()))
     }
 
+    /// Applies the `PROMPTDB_*` environment variables that have no command-line flag (see the
+    /// README's settings table); `get` reads one variable.
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+        let list = |v: String| -> Vec<String> {
+            v.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        };
+        if let Some(v) = get("PROMPTDB_AUTH_MODE") {
+            self.auth.mode = match v.trim() {
+                "local" => AuthMode::Local,
+                "oidc" => AuthMode::Oidc,
+                other => anyhow::bail!(
+                    "invalid setting PROMPTDB_AUTH_MODE: `{other}`; expected `local` or `oidc`"
+                ),
+            };
+        }
+        if let Some(v) = get("PROMPTDB_PUBLIC_URL") {
+            self.auth.public_url = Some(v);
+        }
+        if let Some(v) = get("PROMPTDB_OIDC_ISSUER") {
+            self.auth.oidc.issuer = Some(v);
+        }
+        if let Some(v) = get("PROMPTDB_OIDC_AUDIENCES") {
+            self.auth.oidc.audiences = list(v);
+        }
+        if let Some(v) = get("PROMPTDB_OIDC_CLIENT_ID") {
+            self.auth.oidc.client_id = Some(v);
+        }
+        if let Some(v) = get("PROMPTDB_OIDC_CLIENT_SECRET") {
+            self.auth.oidc.client_secret = Some(v);
+        }
+        if let Some(v) = get("PROMPTDB_RATE_LIMIT") {
+            self.auth.rate_limit.enabled = match v.trim() {
+                "on" | "true" | "1" => true,
+                "off" | "false" | "0" => false,
+                other => anyhow::bail!(
+                    "invalid setting PROMPTDB_RATE_LIMIT: `{other}`; expected `on` or `off`"
+                ),
+            };
+        }
+        if let Some(v) = get("PROMPTDB_TRUST_FORWARDED_FOR") {
+            self.auth.rate_limit.trust_forwarded_for = matches!(v.trim(), "on" | "true" | "1");
+        }
+        Ok(())
+    }
+
     /// The data directory in effect.
     pub fn data_dir(&self) -> PathBuf {
         self.data_dir.clone().unwrap_or_else(default_data_dir)
@@ -127,9 +219,18 @@ impl Settings {
         if self.request_timeout_secs == 0 {
             anyhow::bail!("invalid setting request_timeout_secs: must be at least 1");
         }
+        if self.postgres.max_connections == 0
+            || self.postgres.acquire_timeout_ms == 0
+            || self.postgres.statement_timeout_ms == 0
+        {
+            anyhow::bail!(
+                "invalid setting postgres: max_connections, acquire_timeout_ms and statement_timeout_ms must be at least 1"
+            );
+        }
         if self.draft_sweep_interval_secs == 0 {
             anyhow::bail!("invalid setting draft_sweep_interval_secs: must be at least 1");
         }
+        self.auth.validate()?;
         if let Some(url) = &self.database_url
             && !(url.starts_with("sqlite:")
                 || url.starts_with("postgres://")
@@ -141,6 +242,288 @@ impl Settings {
             );
         }
         Ok(())
+    }
+}
+
+/// How callers sign in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthMode {
+    /// One user, API keys only; the first start creates a key and prints it once.
+    #[default]
+    Local,
+    /// Users sign in through an OpenID Connect provider (browser) or present its access tokens
+    /// (MCP clients); API keys keep working for the CLI and scripts.
+    Oidc,
+}
+
+/// Authentication and abuse limits.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthSettings {
+    /// `local` (default) or `oidc`.
+    pub mode: AuthMode,
+    /// The URL clients reach this server at (`https://prompts.example.com`). Required in `oidc`
+    /// mode: it identifies this server as an OAuth protected resource and gives the login its
+    /// callback address (`<public_url>/auth/callback`).
+    pub public_url: Option<String>,
+    /// The OpenID Connect provider (`oidc` mode).
+    pub oidc: OidcSettings,
+    /// Request rate limits.
+    pub rate_limit: RateLimitSettings,
+}
+
+/// The OpenID Connect provider and how its tokens are checked.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OidcSettings {
+    /// The provider's issuer URL, exactly as its tokens name it.
+    pub issuer: Option<String>,
+    /// Audiences an access token may name; one must match (RFC 8707). Defaults to the public
+    /// URL and the public URL of the MCP endpoint.
+    pub audiences: Vec<String>,
+    /// Client id for the browser login. Without it only bearer tokens are accepted.
+    pub client_id: Option<String>,
+    /// Client secret for the browser login (a public client with PKCE when absent).
+    pub client_secret: Option<String>,
+    /// Signature algorithms accepted. Only asymmetric ones may be listed.
+    pub algorithms: Vec<String>,
+    /// The scope that grants reading.
+    pub read_scope: String,
+    /// The scope that grants writing (and reading).
+    pub write_scope: String,
+    /// Tolerated clock difference with the provider, in seconds.
+    pub clock_skew_secs: u64,
+    /// How long the provider's signing keys are kept before they are fetched again, in seconds.
+    pub jwks_ttl_secs: u64,
+    /// A token signed with an unknown key makes the server fetch the keys again, but not more
+    /// often than this, in seconds.
+    pub jwks_refresh_min_interval_secs: u64,
+    /// How long before the provider's tokens expire a browser session is refreshed, in seconds.
+    pub refresh_margin_secs: u64,
+    /// Timeout of every request to the provider, in milliseconds.
+    pub http_timeout_ms: u64,
+}
+
+/// Algorithms a signature may use; HMAC and `none` never.
+pub const ASYMMETRIC_ALGORITHMS: [&str; 9] = [
+    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
+];
+
+impl Default for OidcSettings {
+    fn default() -> Self {
+        Self {
+            issuer: None,
+            audiences: Vec::new(),
+            client_id: None,
+            client_secret: None,
+            algorithms: vec![
+                "RS256".into(),
+                "PS256".into(),
+                "ES256".into(),
+                "EdDSA".into(),
+            ],
+            read_scope: "promptdb:read".into(),
+            write_scope: "promptdb:write".into(),
+            clock_skew_secs: 30,
+            jwks_ttl_secs: 3_600,
+            jwks_refresh_min_interval_secs: 10,
+            refresh_margin_secs: 60,
+            http_timeout_ms: 5_000,
+        }
+    }
+}
+
+impl fmt::Debug for OidcSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OidcSettings")
+            .field("issuer", &self.issuer)
+            .field("audiences", &self.audiences)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret.as_ref().map(|_| "***"))
+            .field("algorithms", &self.algorithms)
+            .field("read_scope", &self.read_scope)
+            .field("write_scope", &self.write_scope)
+            .field("clock_skew_secs", &self.clock_skew_secs)
+            .field("jwks_ttl_secs", &self.jwks_ttl_secs)
+            .field(
+                "jwks_refresh_min_interval_secs",
+                &self.jwks_refresh_min_interval_secs,
+            )
+            .field("refresh_margin_secs", &self.refresh_margin_secs)
+            .field("http_timeout_ms", &self.http_timeout_ms)
+            .finish()
+    }
+}
+
+/// Token-bucket request limits. A bucket holds `burst` requests and refills at `per_second`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimitSettings {
+    /// Whether limits apply at all.
+    pub enabled: bool,
+    /// Sustained requests per second per user.
+    pub user_per_second: f64,
+    /// Burst size per user.
+    pub user_burst: u32,
+    /// Sustained requests per second per client address.
+    pub ip_per_second: f64,
+    /// Burst size per client address.
+    pub ip_burst: u32,
+    /// Sustained login attempts and failed authentications per minute per client address.
+    pub auth_per_minute: f64,
+    /// Burst size of login attempts and failed authentications per client address.
+    pub auth_burst: u32,
+    /// Exempt loopback clients from the per-address limits (the CLI, local tools). Per-user
+    /// limits still apply.
+    pub exempt_loopback: bool,
+    /// Take the client address from the last `X-Forwarded-For` entry. Only behind a proxy that
+    /// sets it; otherwise clients could pick their own address.
+    pub trust_forwarded_for: bool,
+}
+
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            user_per_second: 50.0,
+            user_burst: 500,
+            ip_per_second: 100.0,
+            ip_burst: 1_000,
+            auth_per_minute: 30.0,
+            auth_burst: 20,
+            exempt_loopback: true,
+            trust_forwarded_for: false,
+        }
+    }
+}
+
+/// Parses a URL setting: absolute http(s), no query or fragment; plain http only for loopback.
+/// Returns it without a trailing slash.
+pub fn parse_service_url(setting: &str, value: &str) -> anyhow::Result<String> {
+    let url = reqwest::Url::parse(value)
+        .map_err(|e| anyhow::anyhow!("invalid setting {setting}: `{value}` is not a URL ({e})"))?;
+    let loopback = match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        "http" => anyhow::bail!(
+            "invalid setting {setting}: `{value}` must use https (plain http is allowed only for localhost)"
+        ),
+        other => {
+            anyhow::bail!("invalid setting {setting}: `{value}` has scheme {other}; use https")
+        }
+    }
+    if url.host().is_none() {
+        anyhow::bail!("invalid setting {setting}: `{value}` has no host");
+    }
+    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        anyhow::bail!(
+            "invalid setting {setting}: `{value}` must not have a query, fragment or user name"
+        );
+    }
+    Ok(value.trim_end_matches('/').to_owned())
+}
+
+impl AuthSettings {
+    /// Checks the settings, naming the one at fault.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let o = &self.oidc;
+        if self.mode == AuthMode::Oidc {
+            let Some(public_url) = &self.public_url else {
+                anyhow::bail!(
+                    "invalid setting auth.public_url: required with auth.mode = \"oidc\" (the URL clients reach this server at)"
+                );
+            };
+            parse_service_url("auth.public_url", public_url)?;
+            let Some(issuer) = &o.issuer else {
+                anyhow::bail!(
+                    "invalid setting auth.oidc.issuer: required with auth.mode = \"oidc\" (the provider's issuer URL)"
+                );
+            };
+            parse_service_url("auth.oidc.issuer", issuer)?;
+            for aud in &o.audiences {
+                if aud.trim().is_empty() {
+                    anyhow::bail!("invalid setting auth.oidc.audiences: an audience is empty");
+                }
+            }
+            if o.client_secret.is_some() && o.client_id.is_none() {
+                anyhow::bail!(
+                    "invalid setting auth.oidc.client_secret: given without auth.oidc.client_id"
+                );
+            }
+        } else if let Some(public_url) = &self.public_url {
+            parse_service_url("auth.public_url", public_url)?;
+        }
+        if o.algorithms.is_empty() {
+            anyhow::bail!("invalid setting auth.oidc.algorithms: list at least one algorithm");
+        }
+        for alg in &o.algorithms {
+            if !ASYMMETRIC_ALGORITHMS.contains(&alg.as_str()) {
+                anyhow::bail!(
+                    "invalid setting auth.oidc.algorithms: `{alg}` is not allowed; use asymmetric algorithms ({})",
+                    ASYMMETRIC_ALGORITHMS.join(", ")
+                );
+            }
+        }
+        for (name, scope) in [
+            ("auth.oidc.read_scope", &o.read_scope),
+            ("auth.oidc.write_scope", &o.write_scope),
+        ] {
+            if scope.is_empty() || scope.contains(char::is_whitespace) {
+                anyhow::bail!("invalid setting {name}: must be one word");
+            }
+        }
+        if o.read_scope == o.write_scope {
+            anyhow::bail!("invalid setting auth.oidc.write_scope: must differ from read_scope");
+        }
+        if o.jwks_ttl_secs == 0 || o.http_timeout_ms == 0 {
+            anyhow::bail!(
+                "invalid setting auth.oidc: jwks_ttl_secs and http_timeout_ms must be at least 1"
+            );
+        }
+        let r = &self.rate_limit;
+        if r.enabled {
+            for (name, rate) in [
+                ("user_per_second", r.user_per_second),
+                ("ip_per_second", r.ip_per_second),
+                ("auth_per_minute", r.auth_per_minute),
+            ] {
+                if !(rate.is_finite() && rate > 0.0) {
+                    anyhow::bail!("invalid setting auth.rate_limit.{name}: must be above 0");
+                }
+            }
+            for (name, burst) in [
+                ("user_burst", r.user_burst),
+                ("ip_burst", r.ip_burst),
+                ("auth_burst", r.auth_burst),
+            ] {
+                if burst == 0 {
+                    anyhow::bail!("invalid setting auth.rate_limit.{name}: must be at least 1");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The public URL without a trailing slash, if set.
+    pub fn public_url(&self) -> Option<&str> {
+        self.public_url.as_deref().map(|u| u.trim_end_matches('/'))
+    }
+
+    /// Audiences a token may name: the configured ones, or the public URL and its MCP endpoint.
+    pub fn audiences(&self) -> Vec<String> {
+        if !self.oidc.audiences.is_empty() {
+            return self.oidc.audiences.clone();
+        }
+        self.public_url()
+            .map(|u| vec![u.to_owned(), format!("{u}/mcp")])
+            .unwrap_or_default()
     }
 }
 
@@ -196,5 +579,113 @@ mod tests {
                 .to_string()
                 .contains("database_url")
         );
+    }
+
+    fn oidc() -> Settings {
+        let mut s = Settings::default();
+        s.apply_env(|name| {
+            match name {
+                "PROMPTDB_AUTH_MODE" => Some("oidc"),
+                "PROMPTDB_PUBLIC_URL" => Some("https://prompts.example.com/"),
+                "PROMPTDB_OIDC_ISSUER" => Some("https://id.example.com"),
+                "PROMPTDB_OIDC_CLIENT_ID" => Some("promptdb"),
+                "PROMPTDB_OIDC_CLIENT_SECRET" => Some("s3cret-value"),
+                _ => None,
+            }
+            .map(str::to_owned)
+        })
+        .unwrap();
+        s
+    }
+
+    fn rejection(s: &Settings) -> String {
+        s.validate().unwrap_err().to_string()
+    }
+
+    #[test]
+    fn oidc_settings_come_from_the_environment_and_keep_the_secret_out_of_logs() {
+        let s = oidc();
+        s.validate().unwrap();
+        assert_eq!(s.auth.mode, AuthMode::Oidc);
+        assert_eq!(s.auth.public_url(), Some("https://prompts.example.com"));
+        assert_eq!(
+            s.auth.audiences(),
+            [
+                "https://prompts.example.com",
+                "https://prompts.example.com/mcp"
+            ]
+        );
+        assert!(!format!("{s:?}").contains("s3cret-value"));
+        let mut bad = Settings::default();
+        let err = bad
+            .apply_env(|n| (n == "PROMPTDB_AUTH_MODE").then(|| "ldap".to_owned()))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("PROMPTDB_AUTH_MODE") && err.contains("ldap"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn oidc_configuration_errors_name_the_setting() {
+        type Change = Box<dyn Fn(&mut Settings)>;
+        let cases: Vec<(&str, Change)> = vec![
+            (
+                "auth.public_url: required",
+                Box::new(|s| s.auth.public_url = None),
+            ),
+            (
+                "auth.oidc.issuer: required",
+                Box::new(|s| s.auth.oidc.issuer = None),
+            ),
+            (
+                "auth.oidc.issuer: `not a url` is not a URL",
+                Box::new(|s| s.auth.oidc.issuer = Some("not a url".into())),
+            ),
+            (
+                "auth.oidc.issuer: `http://id.example.com` must use https",
+                Box::new(|s| s.auth.oidc.issuer = Some("http://id.example.com".into())),
+            ),
+            (
+                "auth.public_url: `ftp://x.example` has scheme ftp",
+                Box::new(|s| s.auth.public_url = Some("ftp://x.example".into())),
+            ),
+            (
+                "auth.oidc.audiences: an audience is empty",
+                Box::new(|s| s.auth.oidc.audiences = vec![" ".into()]),
+            ),
+            (
+                "auth.oidc.client_secret: given without auth.oidc.client_id",
+                Box::new(|s| s.auth.oidc.client_id = None),
+            ),
+            (
+                "auth.oidc.algorithms: `HS256` is not allowed",
+                Box::new(|s| s.auth.oidc.algorithms = vec!["HS256".into()]),
+            ),
+            (
+                "auth.oidc.algorithms: `none` is not allowed",
+                Box::new(|s| s.auth.oidc.algorithms = vec!["none".into()]),
+            ),
+            (
+                "auth.oidc.write_scope: must differ",
+                Box::new(|s| s.auth.oidc.write_scope = s.auth.oidc.read_scope.clone()),
+            ),
+            (
+                "auth.rate_limit.user_per_second: must be above 0",
+                Box::new(|s| s.auth.rate_limit.user_per_second = 0.0),
+            ),
+        ];
+        for (expected, change) in cases {
+            let mut s = oidc();
+            change(&mut s);
+            let err = rejection(&s);
+            assert!(err.contains(expected), "expected `{expected}` in `{err}`");
+        }
+        // Plain http is fine on loopback, for development and tests.
+        let mut s = oidc();
+        s.auth.oidc.issuer = Some("http://127.0.0.1:9000".into());
+        s.auth.public_url = Some("http://localhost:5001".into());
+        s.validate().unwrap();
     }
 }

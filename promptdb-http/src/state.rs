@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use promptdb_core::{Principal, PromptDb};
 
-use crate::Settings;
+use crate::{Settings, auth::Auth};
 
 /// Shared state of the HTTP frontends. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -13,17 +13,35 @@ pub struct AppState {
     pub db: PromptDb,
     /// Server settings.
     pub settings: Arc<Settings>,
+    /// Authentication and rate limits.
+    pub auth: Arc<Auth>,
     /// The principal unauthenticated requests act as. Only set in the conformance test mode,
     /// whose client cannot send credentials.
     pub anonymous: Option<Principal>,
+    /// Names of the MCP tools that write (a read-only token may not call them).
+    pub write_tools: Arc<[String]>,
 }
 
 impl AppState {
-    /// State for `db` with `settings`.
+    /// State for `db` with `settings`, without an identity provider: API keys only. Use
+    /// [`AppState::connect`] for `oidc` mode.
     pub fn new(db: PromptDb, settings: Settings) -> Self {
+        let auth = Auth::local(&settings.auth);
+        Self::with_auth(db, settings, auth)
+    }
+
+    /// State for `db` with `settings`, discovering the identity provider in `oidc` mode.
+    pub async fn connect(db: PromptDb, settings: Settings) -> anyhow::Result<Self> {
+        let auth = Auth::from_settings(&settings.auth).await?;
+        Ok(Self::with_auth(db, settings, auth))
+    }
+
+    fn with_auth(db: PromptDb, settings: Settings, auth: Auth) -> Self {
         Self {
+            write_tools: crate::mcp::McpFactory::write_tools().into(),
             db,
             settings: Arc::new(settings),
+            auth: Arc::new(auth),
             anonymous: None,
         }
     }

@@ -36,15 +36,33 @@ impl ServerProcess {
 
     /// Starts `bin serve` on `data_dir` (kept after the process ends).
     pub fn start_in(bin: &Path, data_dir: &Path, extra: &[&str]) -> Self {
+        Self::start_with(bin, data_dir, "127.0.0.1:0", extra, &[])
+    }
+
+    /// Starts `bin serve` on `data_dir`, listening on `bind`, with `extra` arguments and extra
+    /// environment variables. In `oidc` mode (`PROMPTDB_AUTH_MODE=oidc`) no key is printed and
+    /// `api_key` stays empty.
+    pub fn start_with(
+        bin: &Path,
+        data_dir: &Path,
+        bind: &str,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Self {
+        let local = !env
+            .iter()
+            .any(|(k, v)| *k == "PROMPTDB_AUTH_MODE" && *v == "oidc");
         let mut child = Command::new(bin)
             .arg("--data-dir")
             .arg(data_dir)
-            .args(["serve", "--bind", "127.0.0.1:0"])
+            .args(["serve", "--bind", bind])
             .args(extra)
             .env("RUST_LOG", "info")
             .env_remove("PROMPTDB_URL")
             .env_remove("PROMPTDB_API_KEY")
             .env_remove("PROMPTDB_DATABASE_URL")
+            .env_remove("PROMPTDB_AUTH_MODE")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -87,9 +105,13 @@ impl ServerProcess {
         };
         // Keep draining stdout so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in stdout.lines() {});
-        let api_key = key_rx
-            .recv_timeout(Duration::from_secs(10))
-            .unwrap_or_default();
+        let api_key = if local {
+            key_rx
+                .recv_timeout(Duration::from_secs(10))
+                .unwrap_or_default()
+        } else {
+            String::new()
+        };
         Self {
             url,
             api_key,

@@ -54,7 +54,11 @@ async fn authentication_is_required_and_checked() {
     ] {
         let r = api.send(Method::GET, "/api/v1/prompts", key, None).await;
         r.expect_error(StatusCode::UNAUTHORIZED, "unauthorized", None);
-        assert_eq!(r.headers[header::WWW_AUTHENTICATE], "Bearer");
+        let expected = match key {
+            None => "Bearer realm=\"promptdb\"",
+            Some(_) => "Bearer realm=\"promptdb\", error=\"invalid_token\"",
+        };
+        assert_eq!(r.headers[header::WWW_AUTHENTICATE], expected);
     }
     let wrong_scheme = Request::get("/api/v1/prompts")
         .header(header::AUTHORIZATION, format!("Basic {}", api.alice))

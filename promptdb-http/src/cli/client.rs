@@ -83,8 +83,7 @@ fn api_error(status: StatusCode, body: &[u8]) -> Error {
 impl Remote {
     /// A client for the server at `base` (`http://127.0.0.1:5001`).
     pub fn new(base: &str, key: Option<String>) -> Result<Self, Error> {
-        // reqwest is built without a bundled TLS backend choice; ring it is.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        crate::install_tls_provider();
         let http = reqwest::Client::builder()
             .user_agent(concat!("promptdb-cli/", env!("CARGO_PKG_VERSION")))
             .timeout(std::time::Duration::from_secs(120))

@@ -286,6 +286,7 @@ fn settings(global: &Global) -> anyhow::Result<Settings> {
     if global.data_dir.is_some() {
         settings.data_dir.clone_from(&global.data_dir);
     }
+    settings.apply_env(|name| std::env::var(name).ok())?;
     settings.validate()?;
     Ok(settings)
 }
@@ -323,7 +324,12 @@ async fn connect(global: &Global, settings: &Settings) -> Result<Client, Error> 
             global.api_key.clone(),
         )?));
     }
-    let store = crate::open_store(&settings.database_url(), Duration::ZERO).await?;
+    let store = crate::open_store(
+        &settings.database_url(),
+        &settings.postgres.options(),
+        Duration::ZERO,
+    )
+    .await?;
     let db = promptdb_core::PromptDb::with_config(store, settings.core.clone())?;
     let (user, _) = db.local_user().await?;
     Ok(Client::Local {

@@ -26,9 +26,13 @@ fn init_tracing(format: LogFormat) {
 
 async fn open(settings: &Settings) -> anyhow::Result<PromptDb> {
     let url = settings.database_url();
-    let store = crate::open_store(&url, Duration::from_secs(settings.prompt_cache_ttl_secs))
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot open the database {}: {e}", redact_url(&url)))?;
+    let store = crate::open_store(
+        &url,
+        &settings.postgres.options(),
+        Duration::from_secs(settings.prompt_cache_ttl_secs),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("cannot open the database {}: {e}", redact_url(&url)))?;
     let db = PromptDb::with_config(store, settings.core.clone())?;
     db.sync_ranking().await?;
     Ok(db)
@@ -86,7 +90,14 @@ pub(super) async fn serve(mut settings: Settings, args: ServeArgs) -> ExitCode {
 async fn serve_inner(settings: Settings, conformance_test_mode: bool) -> anyhow::Result<()> {
     let shutdown = shutdown_signal();
     let db = open(&settings).await?;
-    let (user, new_key) = db.local_user().await?;
+    let local = settings.auth.mode == crate::AuthMode::Local || conformance_test_mode;
+    let (user, new_key) = if local {
+        let (user, key) = db.local_user().await?;
+        (Some(user), key)
+    } else {
+        (None, None)
+    };
+    let mut state = AppState::connect(db, settings.clone()).await?;
     let listener = tokio::net::TcpListener::bind(settings.bind)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
@@ -97,11 +108,10 @@ async fn serve_inner(settings: Settings, conformance_test_mode: bool) -> anyhow:
             key.secret
         );
     }
-    if !addr.ip().is_loopback() {
+    if !addr.ip().is_loopback() && local {
         tracing::warn!(%addr, "listening beyond loopback: anyone who can reach this address and holds a key can use it");
     }
-    let mut state = AppState::new(db, settings.clone());
-    if conformance_test_mode {
+    if conformance_test_mode && let Some(user) = &user {
         tracing::warn!("conformance test mode: unauthenticated requests act as the local user");
         state.anonymous = Some(Principal::full(user.id));
     }
@@ -143,7 +153,7 @@ pub(super) async fn stdio(settings: Settings) -> ExitCode {
 pub(super) async fn migrate(settings: Settings) -> ExitCode {
     init_tracing(settings.log_format);
     let url = settings.database_url();
-    match crate::open_store(&url, Duration::ZERO).await {
+    match crate::open_store(&url, &settings.postgres.options(), Duration::ZERO).await {
         Ok(store) => {
             let _: Arc<dyn promptdb_core::Store> = store;
             eprintln!("Database {} is up to date.", redact_url(&url));

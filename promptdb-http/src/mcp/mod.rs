@@ -84,6 +84,16 @@ impl McpFactory {
         }
     }
 
+    /// Names of the product tools that change data (not annotated read-only).
+    pub fn write_tools() -> Vec<String> {
+        PromptDbMcp::product_tools()
+            .list_all()
+            .into_iter()
+            .filter(|t| t.annotations.as_ref().and_then(|a| a.read_only_hint) != Some(true))
+            .map(|t| t.name.into_owned())
+            .collect()
+    }
+
     /// A server instance.
     pub fn server(&self) -> PromptDbMcp {
         self.template.clone()
