@@ -391,7 +391,11 @@ impl PromptStore for PostgresStore {
                 .push(") m ORDER BY relevance DESC, slug ASC LIMIT ")
                 .push_bind(candidates);
         }
-        let mut tx = self.user_tx(user).await?;
+        let mut tx = if spec.terms.is_empty() {
+            self.user_tx(user).await?
+        } else {
+            self.user_tx_custom_plans(user).await?
+        };
         let rows = qb.build().fetch_all(&mut *tx).await.map_err(map_err)?;
         tx.commit().await.map_err(map_err)?;
         rows.iter()
