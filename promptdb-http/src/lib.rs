@@ -61,6 +61,17 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 /// The whole HTTP application: health, OpenAPI, sign-in, REST and MCP. `shutdown` closes MCP
 /// streams.
 pub fn app(state: AppState, shutdown: CancellationToken) -> Router {
+    build_app(state, false, shutdown)
+}
+
+/// [`app`] with the MCP endpoint in stateless JSON mode: no sessions, one JSON response per
+/// request. For deployments where consecutive requests may reach different processes (AWS
+/// Lambda).
+pub fn stateless_app(state: AppState) -> Router {
+    build_app(state, true, CancellationToken::new())
+}
+
+fn build_app(state: AppState, stateless_mcp: bool, shutdown: CancellationToken) -> Router {
     let rest_auth = middleware::from_fn_with_state(state.clone(), auth::require_principal);
     let mcp_auth = middleware::from_fn_with_state(state.clone(), auth::require_mcp_principal);
     let api = rest::routes()
@@ -73,7 +84,7 @@ pub fn app(state: AppState, shutdown: CancellationToken) -> Router {
     let factory = mcp::McpFactory::new(state.db.clone(), None, state.anonymous.is_some());
     let options = mcp::McpHttpOptions {
         allowed_hosts: state.settings.mcp_allowed_hosts.clone(),
-        stateless: false,
+        stateless: stateless_mcp,
         max_body_bytes: MAX_BODY_BYTES,
     };
     let mcp = Router::new()
@@ -158,6 +169,22 @@ pub async fn sweep_expired(db: PromptDb, interval: Duration, stop: CancellationT
             Err(e) => tracing::warn!(error = %e, "session sweep failed"),
         }
     }
+}
+
+/// Opens the database `settings` name (applying migrations), puts the prompt cache in front,
+/// and brings stored ranking scores in line with the configured weights.
+pub async fn open_db(settings: &Settings) -> anyhow::Result<PromptDb> {
+    let url = settings.database_url();
+    let store = open_store(
+        &url,
+        &settings.postgres.options(),
+        Duration::from_secs(settings.prompt_cache_ttl_secs),
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("cannot open the database {}: {e}", redact_url(&url)))?;
+    let db = PromptDb::with_config(store, settings.core.clone())?;
+    db.sync_ranking().await?;
+    Ok(db)
 }
 
 /// Opens the store for `url` (`sqlite:` or `postgres://`), applies migrations, and puts the

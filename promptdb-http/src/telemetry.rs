@@ -74,6 +74,27 @@ fn is_hex(s: &str, len: usize) -> bool {
 }
 
 /// Splits a version-00 `traceparent` into trace id, parent id and flags; `None` if invalid.
+/// Logs to stderr, filtered by `RUST_LOG` (default `info`, quieter for sqlx and rmcp), as text
+/// (with colours when `ansi`) or as one JSON object per line with the request span. Does nothing
+/// when a subscriber is already installed.
+pub fn init_tracing(format: crate::LogFormat, ansi: bool) {
+    use tracing_subscriber::{EnvFilter, fmt};
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,rmcp=warn"));
+    let builder = fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi);
+    let _ = match format {
+        crate::LogFormat::Text => builder.try_init(),
+        crate::LogFormat::Json => builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
+    };
+}
+
 pub fn parse_traceparent(v: &str) -> Option<(&str, &str, &str)> {
     let mut parts = v.trim().split('-');
     let (version, trace, parent, flags) =

@@ -2,40 +2,15 @@
 
 use std::{process::ExitCode, sync::Arc, time::Duration};
 
-use promptdb_core::{Principal, PromptDb};
+use promptdb_core::Principal;
 use rmcp::ServiceExt;
-use tracing_subscriber::{EnvFilter, fmt};
 
 use super::ServeArgs;
 use crate::{AppState, LogFormat, Settings, redact_url};
 
 fn init_tracing(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,rmcp=warn"));
     // Logs go to stderr: stdout belongs to the MCP protocol under `stdio`.
-    let builder = fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let _ = match format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder
-            .json()
-            .with_current_span(true)
-            .with_span_list(false)
-            .try_init(),
-    };
-}
-
-async fn open(settings: &Settings) -> anyhow::Result<PromptDb> {
-    let url = settings.database_url();
-    let store = crate::open_store(
-        &url,
-        &settings.postgres.options(),
-        Duration::from_secs(settings.prompt_cache_ttl_secs),
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("cannot open the database {}: {e}", redact_url(&url)))?;
-    let db = PromptDb::with_config(store, settings.core.clone())?;
-    db.sync_ranking().await?;
-    Ok(db)
+    crate::telemetry::init_tracing(format, true);
 }
 
 /// A future that completes on Ctrl-C or SIGTERM. The handlers are installed when this is
@@ -89,7 +64,7 @@ pub(super) async fn serve(mut settings: Settings, args: ServeArgs) -> ExitCode {
 
 async fn serve_inner(settings: Settings, conformance_test_mode: bool) -> anyhow::Result<()> {
     let shutdown = shutdown_signal();
-    let db = open(&settings).await?;
+    let db = crate::open_db(&settings).await?;
     let local = settings.auth.mode == crate::AuthMode::Local || conformance_test_mode;
     let (user, new_key) = if local {
         let (user, key) = db.local_user().await?;
@@ -130,7 +105,7 @@ async fn serve_inner(settings: Settings, conformance_test_mode: bool) -> anyhow:
 pub(super) async fn stdio(settings: Settings) -> ExitCode {
     init_tracing(settings.log_format);
     let run = async {
-        let db = open(&settings).await?;
+        let db = crate::open_db(&settings).await?;
         let (user, _) = db.local_user().await?;
         let factory = crate::mcp::McpFactory::new(db, Some(Principal::full(user.id)), false);
         let running = factory
