@@ -88,7 +88,13 @@ impl SqliteStore {
         options: SqliteConnectOptions,
         settings: SqliteOptions,
     ) -> Result<Self, Error> {
-        let in_memory = options.get_filename() == Path::new(":memory:");
+        // sqlx turns `sqlite::memory:` into a named shared-cache database
+        // (`file:sqlx-in-memory-N`); more connections to it would share one cache with
+        // table-level locks ("database table is locked"), so memory gets one connection.
+        let filename = options.get_filename().to_string_lossy();
+        let in_memory = filename == ":memory:"
+            || filename.starts_with("file:sqlx-in-memory-")
+            || filename.contains("mode=memory");
         let options = options
             .foreign_keys(true)
             .busy_timeout(settings.busy_timeout)

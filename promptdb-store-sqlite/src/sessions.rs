@@ -19,14 +19,17 @@ use crate::{
 impl IdentityStore for SqliteStore {
     #[instrument(level = "debug", skip_all)]
     async fn user_by_identity(&self, issuer: &str, subject: &str) -> Result<Option<UserId>, Error> {
-        let id: Option<Uuid> =
+        // `fetch_all`, not `fetch_optional`: a statement left after its first row keeps a read
+        // lock on the table, and in memory (one shared-cache connection) the next sign-in's
+        // INSERT would fail with "database table is locked".
+        let ids: Vec<Uuid> =
             sqlx::query_scalar("SELECT user_id FROM identities WHERE issuer = ? AND subject = ?")
                 .bind(issuer)
                 .bind(subject)
-                .fetch_optional(&mut *self.read().await?)
+                .fetch_all(&mut *self.read().await?)
                 .await
                 .map_err(map_err)?;
-        Ok(id.map(UserId::from_uuid))
+        Ok(ids.first().copied().map(UserId::from_uuid))
     }
 
     #[instrument(level = "debug", skip_all)]
@@ -39,14 +42,16 @@ impl IdentityStore for SqliteStore {
         let mut conn = self.write().await?;
         let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
         // The write lock serialises first sign-ins: whoever checks second sees the first.
-        let existing: Option<Uuid> =
+        let existing: Vec<Uuid> =
             sqlx::query_scalar("SELECT user_id FROM identities WHERE issuer = ? AND subject = ?")
                 .bind(issuer)
                 .bind(subject)
-                .fetch_optional(&mut *tx)
+                .fetch_all(&mut *tx)
                 .await
                 .map_err(map_err)?;
-        if let Some(id) = existing {
+        if let Some(&id) = existing.first() {
+            // Ended here, not on drop: the connection is free of the write lock on return.
+            tx.rollback().await.map_err(map_err)?;
             return Ok(UserId::from_uuid(id));
         }
         sqlx::query("INSERT INTO users (id, display_name, created_at) VALUES (?, ?, ?)")
