@@ -1,0 +1,384 @@
+//! Prompts: save, read, list, search, change, delete, versions, render.
+
+use super::*;
+
+impl PromptDb {
+    /// Saves new prompts: all of them, or — if any is invalid or its slug is taken — none.
+    #[instrument(level = "debug", skip_all, fields(count = prompts.len()))]
+    pub async fn save_prompts(
+        &self,
+        principal: &Principal,
+        prompts: Vec<NewPrompt>,
+    ) -> Result<Vec<Prompt>> {
+        require_write(principal)?;
+        if prompts.is_empty() {
+            return Err(Error::invalid("prompts", "give at least one prompt"));
+        }
+        if prompts.len() > MAX_BATCH {
+            return Err(Error::invalid(
+                "prompts",
+                format!(
+                    "at most {MAX_BATCH} prompts per batch (got {})",
+                    prompts.len()
+                ),
+            ));
+        }
+        let now = self.now();
+        let mut records: Vec<PromptRecord> = Vec::with_capacity(prompts.len());
+        for (i, p) in prompts.into_iter().enumerate() {
+            let at = format!("prompts[{i}]");
+            let body = PromptBody::build(&p.name, &p.description, p.content, &p.tags, p.variables)
+                .map_err(|e| e.within(&at))?;
+            let slug = match p.slug.as_deref() {
+                Some(s) => Slug::parse("slug", s),
+                None => Slug::derive_from(&p.name).ok_or_else(|| {
+                    Error::invalid(
+                        "slug",
+                        "cannot derive a slug from this name (it has no ASCII letters or digits); give one",
+                    )
+                }),
+            }
+            .map_err(|e| e.within(&at))?;
+            if let Some(j) = records.iter().position(|r| r.prompt.slug == slug) {
+                return Err(Error::conflict(
+                    format!("{at}.slug"),
+                    format!("`{slug}` is used twice in this batch (also prompts[{j}])"),
+                ));
+            }
+            let prompt = Prompt {
+                id: crate::PromptId::new(),
+                slug,
+                name: body.name,
+                description: body.description,
+                content: body.content,
+                tags: body.tags,
+                variables: body.variables,
+                pinned: p.pinned,
+                favorite: p.favorite,
+                usage_count: 0,
+                last_used_at: None,
+                created_at: now,
+                updated_at: now,
+                version: 1,
+            };
+            let score = self.weights().score_prompt(&prompt);
+            records.push(PromptRecord { prompt, score });
+        }
+        match self
+            .store()
+            .insert_prompts(principal.user_id(), &records)
+            .await?
+        {
+            Inserted::All => Ok(records.into_iter().map(|r| r.prompt).collect()),
+            Inserted::SlugTaken { index } => Err(Error::conflict(
+                format!("prompts[{index}].slug"),
+                format!(
+                    "you already have a prompt with slug `{}`; update it instead, or pick another slug",
+                    records[index].prompt.slug
+                ),
+            )),
+        }
+    }
+
+    /// A prompt by slug.
+    #[instrument(level = "debug", skip_all)]
+    pub async fn get_prompt(&self, principal: &Principal, slug: &str) -> Result<Prompt> {
+        require_read(principal)?;
+        parse_slug(slug)?;
+        self.store()
+            .prompt(principal.user_id(), slug)
+            .await?
+            .ok_or_else(|| prompt_not_found(slug))
+    }
+
+    /// Prompts in ranked order: pinned first, then by score. Paginated with a stable cursor.
+    #[instrument(level = "debug", skip_all)]
+    pub async fn list_prompts(
+        &self,
+        principal: &Principal,
+        query: ListQuery,
+    ) -> Result<Page<PromptSummary>> {
+        require_read(principal)?;
+        let limit = page::limit(query.limit)?;
+        let filters = query.filters.normalized()?;
+        let after = query
+            .cursor
+            .as_deref()
+            .map(|c| Cursor::decode(c).and_then(Cursor::into_list))
+            .transpose()?;
+        let spec = ListSpec {
+            filters,
+            after,
+            limit: limit + 1,
+        };
+        let mut rows = self
+            .store()
+            .list_prompts(principal.user_id(), &spec)
+            .await?;
+        let next_cursor = if rows.len() > limit as usize {
+            rows.truncate(limit as usize);
+            rows.last().map(|last| {
+                Cursor::List(search::ListPosition {
+                    pinned: last.item.pinned,
+                    score: last.score,
+                    slug: last.item.slug.as_str().to_owned(),
+                })
+                .encode()
+            })
+        } else {
+            None
+        };
+        Ok(Page {
+            items: rows.into_iter().map(|r| r.item).collect(),
+            next_cursor,
+        })
+    }
+
+    /// Searches by words and tags; relevance blended with the ranking score.
+    #[instrument(level = "debug", skip_all)]
+    pub async fn search_prompts(
+        &self,
+        principal: &Principal,
+        query: SearchQuery,
+    ) -> Result<Page<PromptSummary>> {
+        require_read(principal)?;
+        let limit = page::limit(query.limit)? as usize;
+        let config = &self.inner.config;
+        let (spec, offset) =
+            search::parse(query, config.search_candidates, config.search_scan_limit)?;
+        let cap = config.search_candidates;
+        if offset > cap {
+            return Err(Error::invalid("cursor", "past the end of the results"));
+        }
+        let user = principal.user_id();
+        let mut candidates = self.store().search_prompts(user, &spec).await?;
+        ranking::blend(self.weights(), &mut candidates);
+        let end = (offset + limit).min(candidates.len());
+        let page = candidates.get(offset..end).unwrap_or_default();
+        let ids: Vec<_> = page.iter().map(|c| c.id).collect();
+        let mut summaries = self.store().prompt_summaries(user, &ids).await?;
+        // Restore the blended order; a row deleted in between simply drops out.
+        summaries.sort_by_key(|s| ids.iter().position(|id| *id == s.id));
+        let next_cursor = (end < candidates.len()).then(|| Cursor::Search { offset: end }.encode());
+        Ok(Page {
+            items: summaries,
+            next_cursor,
+        })
+    }
+
+    /// Changes some fields of a prompt. A change to the name, description, content, tags or
+    /// variables writes a new immutable version; pinning and favouriting do not. A patch that
+    /// changes nothing writes nothing.
+    ///
+    /// When the content changes and `variables` is not in the patch, declared variables that the
+    /// new content no longer uses are dropped unless they carry a description, a default, or
+    /// are optional.
+    #[instrument(level = "debug", skip_all)]
+    pub async fn update_prompt(
+        &self,
+        principal: &Principal,
+        slug: &str,
+        patch: PromptPatch,
+    ) -> Result<Prompt> {
+        require_write(principal)?;
+        parse_slug(slug)?;
+        if patch.is_empty() {
+            return Err(Error::invalid("patch", "give at least one field to change"));
+        }
+        let now = self.now();
+        let weights = *self.weights();
+        let apply = move |current: Prompt| -> Result<Option<PromptChange>> {
+            let content_changed = patch
+                .content
+                .as_ref()
+                .is_some_and(|c| *c != current.content);
+            let variables = match &patch.variables {
+                Some(v) => v.clone(),
+                None if content_changed => {
+                    let new_content = patch.content.as_deref().unwrap_or_default();
+                    let used = template::placeholders(new_content);
+                    current
+                        .variables
+                        .iter()
+                        .filter(|v| {
+                            used.contains(&v.name.as_str())
+                                || !v.description.is_empty()
+                                || v.default.is_some()
+                                || !v.required
+                        })
+                        .cloned()
+                        .collect::<Vec<Variable>>()
+                }
+                None => current.variables.clone(),
+            };
+            let body = PromptBody::build(
+                patch.name.as_deref().unwrap_or(&current.name),
+                patch.description.as_deref().unwrap_or(&current.description),
+                patch
+                    .content
+                    .clone()
+                    .unwrap_or_else(|| current.content.clone()),
+                patch.tags.as_deref().unwrap_or(&current.tags),
+                variables,
+            )?;
+            let pinned = patch.pinned.unwrap_or(current.pinned);
+            let favorite = patch.favorite.unwrap_or(current.favorite);
+            let new_version = body.name != current.name
+                || body.description != current.description
+                || body.content != current.content
+                || body.tags != current.tags
+                || body.variables != current.variables;
+            if !new_version && pinned == current.pinned && favorite == current.favorite {
+                return Ok(None);
+            }
+            let prompt = Prompt {
+                name: body.name,
+                description: body.description,
+                content: body.content,
+                tags: body.tags,
+                variables: body.variables,
+                pinned,
+                favorite,
+                updated_at: now,
+                version: current.version + u32::from(new_version),
+                ..current
+            };
+            let score = weights.score_prompt(&prompt);
+            Ok(Some(PromptChange {
+                prompt,
+                score,
+                new_version,
+            }))
+        };
+        self.store()
+            .modify_prompt(principal.user_id(), slug, &apply)
+            .await?
+            .ok_or_else(|| prompt_not_found(slug))
+    }
+
+    /// Deletes a prompt and its history.
+    #[instrument(level = "debug", skip_all)]
+    pub async fn delete_prompt(&self, principal: &Principal, slug: &str) -> Result<()> {
+        require_write(principal)?;
+        parse_slug(slug)?;
+        if self
+            .store()
+            .delete_prompt(principal.user_id(), slug)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(prompt_not_found(slug))
+        }
+    }
+
+    /// The caller's tags with counts, most used first.
+    #[instrument(level = "debug", skip_all)]
+    pub async fn list_tags(&self, principal: &Principal) -> Result<Vec<TagCount>> {
+        require_read(principal)?;
+        self.store().tags(principal.user_id()).await
+    }
+
+    /// Records that a prompt was used: raises its use count and recency.
+    #[instrument(level = "debug", skip_all)]
+    pub async fn track_prompt_use(&self, principal: &Principal, slug: &str) -> Result<PromptUsage> {
+        require_write(principal)?;
+        parse_slug(slug)?;
+        let now = self.now();
+        let weights = *self.weights();
+        let apply = move |current: Prompt| -> Result<Option<PromptChange>> {
+            let prompt = Prompt {
+                usage_count: current.usage_count + 1,
+                last_used_at: Some(now),
+                ..current
+            };
+            let score = weights.score_prompt(&prompt);
+            Ok(Some(PromptChange {
+                prompt,
+                score,
+                new_version: false,
+            }))
+        };
+        let prompt = self
+            .store()
+            .modify_prompt(principal.user_id(), slug, &apply)
+            .await?
+            .ok_or_else(|| prompt_not_found(slug))?;
+        Ok(PromptUsage {
+            slug: prompt.slug,
+            usage_count: prompt.usage_count,
+            last_used_at: now,
+        })
+    }
+
+    /// A prompt's versions, newest first.
+    #[instrument(level = "debug", skip_all)]
+    pub async fn prompt_versions(
+        &self,
+        principal: &Principal,
+        slug: &str,
+        limit: Option<u32>,
+        cursor: Option<&str>,
+    ) -> Result<Page<PromptVersion>> {
+        require_read(principal)?;
+        parse_slug(slug)?;
+        let limit = page::limit(limit)?;
+        let before = cursor
+            .map(|c| Cursor::decode(c).and_then(Cursor::into_versions))
+            .transpose()?;
+        let mut versions = self
+            .store()
+            .versions(principal.user_id(), slug, before, limit + 1)
+            .await?
+            .ok_or_else(|| prompt_not_found(slug))?;
+        let next_cursor = if versions.len() > limit as usize {
+            versions.truncate(limit as usize);
+            versions
+                .last()
+                .map(|v| Cursor::Versions { before: v.version }.encode())
+        } else {
+            None
+        };
+        Ok(Page {
+            items: versions,
+            next_cursor,
+        })
+    }
+
+    /// One version of a prompt.
+    #[instrument(level = "debug", skip_all)]
+    pub async fn prompt_version(
+        &self,
+        principal: &Principal,
+        slug: &str,
+        version: u32,
+    ) -> Result<PromptVersion> {
+        require_read(principal)?;
+        parse_slug(slug)?;
+        if version == 0 {
+            return Err(Error::invalid("version", "versions start at 1"));
+        }
+        self.store()
+            .version(principal.user_id(), slug, version)
+            .await?
+            .ok_or_else(|| Error::not_found("version", format!("{slug}@{version}")))
+    }
+
+    /// Renders a prompt's current version with `values` for its variables (strictly: see
+    /// [`template`]).
+    #[instrument(level = "debug", skip_all)]
+    pub async fn render_prompt(
+        &self,
+        principal: &Principal,
+        slug: &str,
+        values: &BTreeMap<String, String>,
+    ) -> Result<RenderedPrompt> {
+        let prompt = self.get_prompt(principal, slug).await?;
+        let text = template::render(&prompt.content, &prompt.variables, values)?;
+        Ok(RenderedPrompt {
+            slug: prompt.slug,
+            version: prompt.version,
+            text,
+        })
+    }
+}
