@@ -2,6 +2,12 @@
 //! (streamable HTTP; stdio lives in the binary), health checks, and the OpenAPI document. The
 //! `promptdb` binary in this crate serves them and carries the CLI.
 //!
+//! Each frontend is a cargo feature, so an embedder or the Lambda takes only what it needs:
+//! `rest`, `mcp`, `stdio`, `oidc`, `cli`, `sqlite`, `postgres` (all on by default). The pieces
+//! compose: [`rest::router`] and [`mcp::router`] are plain axum routers over a
+//! [`promptdb_core::PromptDb`], [`auth::AuthLayer`] wraps any of them in PromptDB's
+//! authentication, and [`app`] merely merges them with health checks and sign-in.
+//!
 //! Tests and embedders drive a real server with [`serve`] on any listener:
 //!
 //! ```no_run
@@ -12,32 +18,33 @@
 //! # }
 //! ```
 
-use std::{future::Future, sync::Arc, time::Duration};
+use std::{future::Future, time::Duration};
 
 use axum::{
-    Json, Router,
-    extract::{DefaultBodyLimit, State},
-    http::StatusCode,
-    middleware,
-    response::IntoResponse,
-    routing::get,
-    serve::ListenerExt,
+    Json, Router, extract::State, http::StatusCode, middleware, response::IntoResponse,
+    routing::get, serve::ListenerExt,
 };
-use promptdb_core::{PromptDb, Store, cache::CachedStore};
+use promptdb_core::PromptDb;
 use serde::Serialize;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use tower_http::{timeout::TimeoutLayer, trace::TraceLayer};
+use tower_http::trace::TraceLayer;
 
 pub mod auth;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod error;
 pub mod extract;
+#[cfg(feature = "mcp")]
 pub mod mcp;
+#[cfg(feature = "rest")]
 pub mod openapi;
+mod pages;
+#[cfg(feature = "rest")]
 pub mod rest;
 mod settings;
 pub mod state;
+mod store;
 pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -47,10 +54,12 @@ pub use settings::{
     RateLimitSettings, Settings, default_data_dir, parse_service_url, redact_url,
 };
 pub use state::AppState;
+pub use store::{open_db, open_store};
 
 /// Installs ring as the process's TLS crypto provider, once. reqwest is built without a bundled
 /// backend choice, so every HTTP client this crate (or a program using it) builds needs this
 /// first; later calls do nothing.
+#[cfg(any(feature = "oidc", feature = "cli"))]
 pub fn install_tls_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
@@ -58,8 +67,8 @@ pub fn install_tls_provider() {
 /// Largest request body, in bytes: a full batch of 100 prompts at the content limit fits.
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
-/// The whole HTTP application: health, OpenAPI, sign-in, REST and MCP. `shutdown` closes MCP
-/// streams.
+/// The whole HTTP application: health, OpenAPI, sign-in, REST and MCP (as far as the build's
+/// features include them). `shutdown` closes MCP streams.
 pub fn app(state: AppState, shutdown: CancellationToken) -> Router {
     build_app(state, false, shutdown)
 }
@@ -71,32 +80,47 @@ pub fn stateless_app(state: AppState) -> Router {
     build_app(state, true, CancellationToken::new())
 }
 
+#[cfg_attr(not(feature = "mcp"), allow(unused_variables))]
 fn build_app(state: AppState, stateless_mcp: bool, shutdown: CancellationToken) -> Router {
-    let rest_auth = middleware::from_fn_with_state(state.clone(), auth::require_principal);
-    let mcp_auth = middleware::from_fn_with_state(state.clone(), auth::require_mcp_principal);
-    let api = rest::routes()
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(state.settings.request_timeout_secs),
-        ))
-        .route_layer(rest_auth);
-    let factory = mcp::McpFactory::new(state.db.clone(), None, state.anonymous.is_some());
-    let options = mcp::McpHttpOptions {
-        allowed_hosts: state.settings.mcp_allowed_hosts.clone(),
-        stateless: stateless_mcp,
-        max_body_bytes: MAX_BODY_BYTES,
-    };
-    let mcp = Router::new()
-        .nest_service("/mcp", mcp::service(factory, &options, shutdown))
-        .layer(mcp_auth);
-    Router::new()
+    #[cfg_attr(not(any(feature = "rest", feature = "mcp")), allow(unused_mut))]
+    let mut router = Router::new()
+        .route("/", get(pages::home))
         .route("/health", get(health))
         .route("/health/ready", get(ready))
-        .route("/openapi.json", get(openapi_document))
-        .merge(auth::login::routes())
-        .nest("/api/v1", api)
-        .merge(mcp)
+        .merge(auth::sessions::routes())
+        .with_state(state.clone());
+    #[cfg(feature = "oidc")]
+    {
+        router = router.merge(auth::login::routes().with_state(state.clone()));
+    }
+    #[cfg(feature = "rest")]
+    {
+        let timeout = tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(state.settings.request_timeout_secs),
+        );
+        let api = rest::router(state.db.clone())
+            .layer(timeout)
+            .route_layer(state.auth_layer(auth::Surface::Rest));
+        router = router
+            .route("/openapi.json", get(openapi_document))
+            .nest("/api/v1", api);
+    }
+    #[cfg(feature = "mcp")]
+    {
+        let options = mcp::McpOptions {
+            allowed_hosts: state.settings.mcp_hosts(),
+            stateless: stateless_mcp,
+            max_body_bytes: MAX_BODY_BYTES,
+            shutdown,
+            #[cfg(feature = "conformance")]
+            fixtures: state.anonymous.is_some(),
+        };
+        let mcp = mcp::router(state.db.clone(), options)
+            .route_layer(state.auth_layer(auth::Surface::Mcp));
+        router = router.nest("/mcp", mcp);
+    }
+    router
         .fallback(|| async { error::ApiError::NoRoute })
         .method_not_allowed_fallback(|| async { error::ApiError::MethodNotAllowed })
         .layer(middleware::from_fn_with_state(
@@ -109,7 +133,6 @@ fn build_app(state: AppState, stateless_mcp: bool, shutdown: CancellationToken) 
                 .on_response(telemetry::LogResponse),
         )
         .layer(middleware::from_fn(telemetry::trace_context))
-        .with_state(state)
 }
 
 /// Serves [`app`] on `listener` until `shutdown` completes, then drains requests and closes MCP
@@ -149,7 +172,7 @@ pub async fn serve(
     result
 }
 
-/// Deletes expired drafts and sessions every `interval` until cancelled.
+/// Runs [`PromptDb::sweep_expired`] every `interval` until cancelled.
 pub async fn sweep_expired(db: PromptDb, interval: Duration, stop: CancellationToken) {
     let mut ticks = tokio::time::interval(interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -158,75 +181,8 @@ pub async fn sweep_expired(db: PromptDb, interval: Duration, stop: CancellationT
             () = stop.cancelled() => return,
             _ = ticks.tick() => {}
         }
-        match db.purge_expired_drafts().await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(purged = n, "expired drafts deleted"),
-            Err(e) => tracing::warn!(error = %e, "draft sweep failed"),
-        }
-        match db.purge_expired_sessions().await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(purged = n, "expired sessions deleted"),
-            Err(e) => tracing::warn!(error = %e, "session sweep failed"),
-        }
+        db.sweep_expired().await;
     }
-}
-
-/// Opens the database `settings` name (applying migrations), puts the prompt cache in front,
-/// and brings stored ranking scores in line with the configured weights.
-pub async fn open_db(settings: &Settings) -> anyhow::Result<PromptDb> {
-    let url = settings.database_url();
-    let store = open_store(
-        &url,
-        &settings.postgres.options(),
-        Duration::from_secs(settings.prompt_cache_ttl_secs),
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("cannot open the database {}: {e}", redact_url(&url)))?;
-    let db = PromptDb::with_config(store, settings.core.clone())?;
-    db.sync_ranking().await?;
-    Ok(db)
-}
-
-/// Opens the store for `url` (`sqlite:` or `postgres://`), applies migrations, and puts the
-/// prompt cache in front (unless `cache_ttl` is zero).
-pub async fn open_store(
-    url: &str,
-    postgres: &promptdb_store_postgres::PostgresOptions,
-    cache_ttl: Duration,
-) -> Result<Arc<dyn Store>, promptdb_core::Error> {
-    let store: Arc<dyn Store> = if url.starts_with("sqlite:") {
-        if let Some(path) = url.strip_prefix("sqlite://")
-            && let Some(dir) = std::path::Path::new(path.split('?').next().unwrap_or(path)).parent()
-            && !dir.as_os_str().is_empty()
-        {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                promptdb_core::Error::invalid(
-                    "database_url",
-                    format!("cannot create {}: {e}", dir.display()),
-                )
-            })?;
-        }
-        let store = promptdb_store_sqlite::SqliteStore::connect(url).await?;
-        store.migrate().await?;
-        Arc::new(store)
-    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let store = promptdb_store_postgres::PostgresStore::connect_with(url, postgres).await?;
-        store.migrate().await?;
-        Arc::new(store)
-    } else {
-        return Err(promptdb_core::Error::invalid(
-            "database_url",
-            format!(
-                "unsupported database URL {}; use sqlite://path or postgres://…",
-                redact_url(url)
-            ),
-        ));
-    };
-    Ok(if cache_ttl.is_zero() {
-        store
-    } else {
-        Arc::new(CachedStore::new(store, cache_ttl, 10_000))
-    })
 }
 
 /// Body of the health endpoints.
@@ -268,6 +224,7 @@ async fn ready(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 /// `GET /openapi.json`.
+#[cfg(feature = "rest")]
 async fn openapi_document() -> impl IntoResponse {
     static DOC: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
     Json(DOC.get_or_init(openapi::document).clone())

@@ -1,6 +1,6 @@
 //! The OpenAPI 3.1 document of the REST API, generated from the Rust types of every request and
 //! response (their JSON Schemas, through schemars) and the route table below, which lists the
-//! same routes as [`crate::rest::routes`]; a test checks the two agree.
+//! same routes as [`crate::rest::router`]; a test checks the two agree.
 
 use promptdb_core::{
     ApiKey, CreatedApiKey, Draft, DraftSummary, Export, NewApiKey, Page, Preferences, Prompt,

@@ -10,7 +10,8 @@ use std::{
 use serde::{Deserialize, Serialize};
 
 /// Log line format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     /// Human-readable lines.
@@ -64,17 +65,17 @@ pub struct PostgresSettings {
 }
 
 impl Default for PostgresSettings {
+    /// The same as `promptdb_store_postgres::PostgresOptions::default()` (a test checks).
     fn default() -> Self {
-        let d = promptdb_store_postgres::PostgresOptions::default();
         Self {
-            max_connections: d.max_connections,
-            acquire_timeout_ms: u64::try_from(d.acquire_timeout.as_millis()).unwrap_or(u64::MAX),
-            statement_timeout_ms: u64::try_from(d.statement_timeout.as_millis())
-                .unwrap_or(u64::MAX),
+            max_connections: 10,
+            acquire_timeout_ms: 3_000,
+            statement_timeout_ms: 5_000,
         }
     }
 }
 
+#[cfg(feature = "postgres")]
 impl PostgresSettings {
     /// As store options.
     pub fn options(&self) -> promptdb_store_postgres::PostgresOptions {
@@ -147,9 +148,29 @@ impl Settings {
         toml::from_str(&text).map_err(|e| anyhow::anyhow!("settings file {}: {e}", path.display()))
     }
 
-    /// Applies the `PROMPTDB_*` environment variables that have no command-line flag (see the
-    /// README's settings table); `get` reads one variable.
-    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+    /// Settings as a binary starts with them: the TOML file `file` names (else the one
+    /// `PROMPTDB_CONFIG` names, if any), then every `PROMPTDB_*` environment variable over it
+    /// (see the README's settings table). `get` reads one variable; empty values count as unset.
+    /// Command-line flags, where a binary has them, go on top. The one place both binaries
+    /// (`promptdb`, `promptdb-lambda`) read their settings.
+    pub fn load(file: Option<&Path>, get: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let var = |name: &str| {
+            get(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let from_env = var("PROMPTDB_CONFIG").map(PathBuf::from);
+        let mut settings = match file.or(from_env.as_deref()) {
+            Some(path) => Self::from_file(path)?,
+            None => Self::default(),
+        };
+        settings.apply_env(var)?;
+        Ok(settings)
+    }
+
+    /// Applies the `PROMPTDB_*` environment variables; `var` reads one (trimmed, `None` when
+    /// unset or empty).
+    fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
         let list = |v: String| -> Vec<String> {
             v.split(',')
                 .map(str::trim)
@@ -157,8 +178,31 @@ impl Settings {
                 .map(str::to_owned)
                 .collect()
         };
-        if let Some(v) = get("PROMPTDB_AUTH_MODE") {
-            self.auth.mode = match v.trim() {
+        if let Some(v) = var("PROMPTDB_BIND") {
+            self.bind = v.parse().map_err(|e| {
+                anyhow::anyhow!("invalid setting PROMPTDB_BIND: `{v}` is not an address ({e})")
+            })?;
+        }
+        if let Some(v) = var("PROMPTDB_DATABASE_URL") {
+            self.database_url = Some(v);
+        }
+        if let Some(v) = var("PROMPTDB_DATA_DIR") {
+            self.data_dir = Some(PathBuf::from(v));
+        }
+        if let Some(v) = var("PROMPTDB_MCP_ALLOWED_HOSTS") {
+            self.mcp_allowed_hosts.extend(list(v));
+        }
+        if let Some(v) = var("PROMPTDB_LOG_FORMAT") {
+            self.log_format = match v.as_str() {
+                "text" => LogFormat::Text,
+                "json" => LogFormat::Json,
+                other => anyhow::bail!(
+                    "invalid setting PROMPTDB_LOG_FORMAT: `{other}`; expected `text` or `json`"
+                ),
+            };
+        }
+        if let Some(v) = var("PROMPTDB_AUTH_MODE") {
+            self.auth.mode = match v.as_str() {
                 "local" => AuthMode::Local,
                 "oidc" => AuthMode::Oidc,
                 other => anyhow::bail!(
@@ -166,23 +210,23 @@ impl Settings {
                 ),
             };
         }
-        if let Some(v) = get("PROMPTDB_PUBLIC_URL") {
+        if let Some(v) = var("PROMPTDB_PUBLIC_URL") {
             self.auth.public_url = Some(v);
         }
-        if let Some(v) = get("PROMPTDB_OIDC_ISSUER") {
+        if let Some(v) = var("PROMPTDB_OIDC_ISSUER") {
             self.auth.oidc.issuer = Some(v);
         }
-        if let Some(v) = get("PROMPTDB_OIDC_AUDIENCES") {
+        if let Some(v) = var("PROMPTDB_OIDC_AUDIENCES") {
             self.auth.oidc.audiences = list(v);
         }
-        if let Some(v) = get("PROMPTDB_OIDC_CLIENT_ID") {
+        if let Some(v) = var("PROMPTDB_OIDC_CLIENT_ID") {
             self.auth.oidc.client_id = Some(v);
         }
-        if let Some(v) = get("PROMPTDB_OIDC_CLIENT_SECRET") {
+        if let Some(v) = var("PROMPTDB_OIDC_CLIENT_SECRET") {
             self.auth.oidc.client_secret = Some(v);
         }
-        if let Some(v) = get("PROMPTDB_RATE_LIMIT") {
-            self.auth.rate_limit.enabled = match v.trim() {
+        if let Some(v) = var("PROMPTDB_RATE_LIMIT") {
+            self.auth.rate_limit.enabled = match v.as_str() {
                 "on" | "true" | "1" => true,
                 "off" | "false" | "0" => false,
                 other => anyhow::bail!(
@@ -190,10 +234,25 @@ impl Settings {
                 ),
             };
         }
-        if let Some(v) = get("PROMPTDB_TRUST_FORWARDED_FOR") {
-            self.auth.rate_limit.trust_forwarded_for = matches!(v.trim(), "on" | "true" | "1");
+        if let Some(v) = var("PROMPTDB_TRUST_FORWARDED_FOR") {
+            self.auth.rate_limit.trust_forwarded_for = matches!(v.as_str(), "on" | "true" | "1");
         }
         Ok(())
+    }
+
+    /// The `Host` values `/mcp` accepts: the configured ones and the public URL's host.
+    pub fn mcp_hosts(&self) -> Vec<String> {
+        let mut hosts = self.mcp_allowed_hosts.clone();
+        if let Some(host) = self
+            .auth
+            .public_url()
+            .and_then(|u| url::Url::parse(u).ok())
+            .and_then(|u| u.host_str().map(str::to_owned))
+            && !hosts.contains(&host)
+        {
+            hosts.push(host);
+        }
+        hosts
     }
 
     /// The data directory in effect.
@@ -231,14 +290,28 @@ impl Settings {
             anyhow::bail!("invalid setting draft_sweep_interval_secs: must be at least 1");
         }
         self.auth.validate()?;
-        if let Some(url) = &self.database_url
-            && !(url.starts_with("sqlite:")
-                || url.starts_with("postgres://")
-                || url.starts_with("postgresql://"))
+        match self
+            .database_url
+            .as_deref()
+            .map(|u| (u, crate::store::Backend::of(u)))
         {
-            anyhow::bail!(
+            Some((url, None)) => anyhow::bail!(
                 "invalid setting database_url: expected sqlite://path or postgres://…, got {}",
                 redact_url(url)
+            ),
+            Some((_, Some(backend))) if !backend.available() => anyhow::bail!(
+                "invalid setting database_url: this build of PromptDB has no {} support (cargo feature `{}`)",
+                backend.name(),
+                backend.feature()
+            ),
+            None if !cfg!(feature = "sqlite") => anyhow::bail!(
+                "invalid setting database_url: required (this build has no embedded SQLite default)"
+            ),
+            _ => {}
+        }
+        if self.auth.mode == AuthMode::Oidc && !cfg!(feature = "oidc") {
+            anyhow::bail!(
+                "invalid setting auth.mode: this build of PromptDB has no OpenID Connect support (cargo feature `oidc`)"
             );
         }
         Ok(())
@@ -401,7 +474,7 @@ impl Default for RateLimitSettings {
 /// Parses a URL setting: absolute http(s), no query or fragment; plain http only for loopback.
 /// Returns it without a trailing slash.
 pub fn parse_service_url(setting: &str, value: &str) -> anyhow::Result<String> {
-    let url = reqwest::Url::parse(value)
+    let url = url::Url::parse(value)
         .map_err(|e| anyhow::anyhow!("invalid setting {setting}: `{value}` is not a URL ({e})"))?;
     let loopback = match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
@@ -582,8 +655,7 @@ mod tests {
     }
 
     fn oidc() -> Settings {
-        let mut s = Settings::default();
-        s.apply_env(|name| {
+        Settings::load(None, |name| {
             match name {
                 "PROMPTDB_AUTH_MODE" => Some("oidc"),
                 "PROMPTDB_PUBLIC_URL" => Some("https://prompts.example.com/"),
@@ -594,8 +666,7 @@ mod tests {
             }
             .map(str::to_owned)
         })
-        .unwrap();
-        s
+        .unwrap()
     }
 
     fn rejection(s: &Settings) -> String {
@@ -616,11 +687,11 @@ mod tests {
             ]
         );
         assert!(!format!("{s:?}").contains("s3cret-value"));
-        let mut bad = Settings::default();
-        let err = bad
-            .apply_env(|n| (n == "PROMPTDB_AUTH_MODE").then(|| "ldap".to_owned()))
-            .unwrap_err()
-            .to_string();
+        let err = Settings::load(None, |n| {
+            (n == "PROMPTDB_AUTH_MODE").then(|| "ldap".to_owned())
+        })
+        .unwrap_err()
+        .to_string();
         assert!(
             err.contains("PROMPTDB_AUTH_MODE") && err.contains("ldap"),
             "{err}"

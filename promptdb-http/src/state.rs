@@ -2,9 +2,14 @@
 
 use std::sync::Arc;
 
-use promptdb_core::{Principal, PromptDb};
+#[cfg(feature = "conformance")]
+use promptdb_core::Principal;
+use promptdb_core::PromptDb;
 
-use crate::{Settings, auth::Auth};
+use crate::{
+    Settings,
+    auth::{Auth, AuthLayer, Surface},
+};
 
 /// Shared state of the HTTP frontends. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -17,6 +22,7 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     /// The principal unauthenticated requests act as. Only set in the conformance test mode,
     /// whose client cannot send credentials.
+    #[cfg(feature = "conformance")]
     pub anonymous: Option<Principal>,
     /// Names of the MCP tools that write (a read-only token may not call them).
     pub write_tools: Arc<[String]>,
@@ -37,12 +43,22 @@ impl AppState {
     }
 
     fn with_auth(db: PromptDb, settings: Settings, auth: Auth) -> Self {
+        #[cfg(feature = "mcp")]
+        let write_tools = crate::mcp::McpFactory::write_tools().into();
+        #[cfg(not(feature = "mcp"))]
+        let write_tools = Arc::from([]);
         Self {
-            write_tools: crate::mcp::McpFactory::write_tools().into(),
+            write_tools,
             db,
             settings: Arc::new(settings),
             auth: Arc::new(auth),
+            #[cfg(feature = "conformance")]
             anonymous: None,
         }
+    }
+
+    /// PromptDB's authentication for `surface`, as a layer to wrap routes in.
+    pub fn auth_layer(&self, surface: Surface) -> AuthLayer {
+        AuthLayer::new(self.clone(), surface)
     }
 }

@@ -17,7 +17,6 @@ use std::{
     convert::Infallible,
     future::Future,
     net::{IpAddr, SocketAddr},
-    path::Path,
     pin::Pin,
     sync::{Arc, Mutex},
     task::{Context, Poll},
@@ -150,7 +149,7 @@ fn source_ip(req: &Request) -> Option<IpAddr> {
     ip?.parse().ok()
 }
 
-/// Deletes expired drafts and sessions when asked, at most once per interval.
+/// Sweeps expired drafts and sessions when asked, at most once per interval.
 #[derive(Debug)]
 struct Sweeper {
     db: PromptDb,
@@ -180,45 +179,30 @@ impl Sweeper {
             }
             *next = now.checked_add(self.interval);
         }
-        match self.db.purge_expired_drafts().await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(purged = n, "expired drafts deleted"),
-            Err(e) => tracing::warn!(error = %e, "draft sweep failed"),
-        }
-        match self.db.purge_expired_sessions().await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(purged = n, "expired sessions deleted"),
-            Err(e) => tracing::warn!(error = %e, "session sweep failed"),
-        }
+        self.db.sweep_expired().await;
     }
 }
 
 /// Settings for Lambda from the environment; `get` reads one variable.
 ///
-/// - `PROMPTDB_CONFIG`: an optional TOML settings file (shipped in the function's package), read
-///   first; the variables below override it.
-/// - `PROMPTDB_DATABASE_URL`, else `DATABASE_URL`: required, `postgres://…`. A SQLite file would
-///   not outlive the execution environment.
-/// - Every variable [`Settings::apply_env`] reads: `PROMPTDB_AUTH_MODE`, `PROMPTDB_PUBLIC_URL`,
-///   `PROMPTDB_OIDC_*`, `PROMPTDB_RATE_LIMIT`, `PROMPTDB_TRUST_FORWARDED_FOR`.
-/// - `PROMPTDB_MCP_ALLOWED_HOSTS`: comma-separated `Host` values `/mcp` accepts besides
-///   loopback (`*` for any). The host of `PROMPTDB_PUBLIC_URL` is accepted too.
-/// - `PROMPTDB_LOG_FORMAT`: `text` or `json`; JSON by default when the function's log format is
-///   JSON (`AWS_LAMBDA_LOG_FORMAT`).
+/// Everything [`Settings::load`] reads (the TOML file `PROMPTDB_CONFIG` names, shipped in the
+/// function's package, then every `PROMPTDB_*` variable), and on Lambda also:
+/// - `DATABASE_URL` when `PROMPTDB_DATABASE_URL` is not set. One of them is required, and must
+///   be `postgres://…`: a SQLite file would not outlive the execution environment.
+/// - `AWS_LAMBDA_LOG_FORMAT`: JSON logs by default when the function's log format is JSON
+///   (`PROMPTDB_LOG_FORMAT` wins).
 ///
-/// The pool holds one connection whatever the file says.
+/// `/mcp` accepts the host of `PROMPTDB_PUBLIC_URL` besides `PROMPTDB_MCP_ALLOWED_HOSTS`. The
+/// pool holds one connection whatever the file says.
 pub fn settings_from_env(get: impl Fn(&str) -> Option<String>) -> anyhow::Result<Settings> {
     let var = |name: &str| {
         get(name)
             .map(|v| v.trim().to_owned())
             .filter(|v| !v.is_empty())
     };
-    let mut settings = match var("PROMPTDB_CONFIG") {
-        Some(path) => Settings::from_file(Path::new(&path))?,
-        None => Settings::default(),
-    };
-    if let Some(database_url) = var("PROMPTDB_DATABASE_URL").or_else(|| var("DATABASE_URL")) {
-        settings.database_url = Some(database_url);
+    let mut settings = Settings::load(None, &get)?;
+    if settings.database_url.is_none() {
+        settings.database_url = var("DATABASE_URL");
     }
     let Some(database_url) = settings.database_url.as_deref() else {
         anyhow::bail!(
@@ -231,34 +215,9 @@ pub fn settings_from_env(get: impl Fn(&str) -> Option<String>) -> anyhow::Result
             redact_url(database_url)
         );
     }
-    settings.apply_env(&get)?;
-    if let Some(hosts) = var("PROMPTDB_MCP_ALLOWED_HOSTS") {
-        settings.mcp_allowed_hosts.extend(
-            hosts
-                .split(',')
-                .map(str::trim)
-                .filter(|h| !h.is_empty())
-                .map(str::to_owned),
-        );
-    }
-    if let Some(host) = settings
-        .auth
-        .public_url()
-        .and_then(|u| url::Url::parse(u).ok())
-        .and_then(|u| u.host_str().map(str::to_owned))
-        && !settings.mcp_allowed_hosts.contains(&host)
+    if var("PROMPTDB_LOG_FORMAT").is_none()
+        && var("AWS_LAMBDA_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json"))
     {
-        settings.mcp_allowed_hosts.push(host);
-    }
-    if let Some(format) = var("PROMPTDB_LOG_FORMAT") {
-        settings.log_format = match format.as_str() {
-            "text" => LogFormat::Text,
-            "json" => LogFormat::Json,
-            other => anyhow::bail!(
-                "invalid setting PROMPTDB_LOG_FORMAT: `{other}`; expected `text` or `json`"
-            ),
-        };
-    } else if var("AWS_LAMBDA_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json")) {
         settings.log_format = LogFormat::Json;
     }
     settings.postgres.max_connections = 1;
@@ -341,12 +300,12 @@ mod tests {
             "prompts.example.com",
         ] {
             assert!(
-                s.mcp_allowed_hosts.iter().any(|h| h == host),
+                s.mcp_hosts().iter().any(|h| h == host),
                 "{host} in {:?}",
-                s.mcp_allowed_hosts
+                s.mcp_hosts()
             );
         }
-        assert!(!s.mcp_allowed_hosts.iter().any(String::is_empty));
+        assert!(!s.mcp_hosts().iter().any(String::is_empty));
     }
 
     #[test]

@@ -41,7 +41,7 @@ async fn main() -> ExitCode {
     );
     if let Ok(settings) = &settings
         && settings
-            .mcp_allowed_hosts
+            .mcp_hosts()
             .iter()
             .all(|host| matches!(host.as_str(), "localhost" | "127.0.0.1" | "::1"))
     {

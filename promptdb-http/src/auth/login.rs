@@ -1,44 +1,44 @@
-//! Browser login (authorization code flow with PKCE, state and nonce), the session endpoints,
-//! and the protected resource metadata (RFC 9728).
+//! Browser login (authorization code flow with PKCE, state and nonce) and the protected
+//! resource metadata (RFC 9728).
 //!
 //! `GET /auth/login` sends the browser to the provider; `GET /auth/callback` takes the code,
-//! checks the ID token and starts a server-side session behind an HttpOnly cookie;
-//! `POST /auth/logout` ends it; `GET /auth/session` tells the page who is signed in and the CSRF
-//! token to send with writes.
+//! checks the ID token and starts a server-side session behind an HttpOnly cookie (see
+//! [`super::sessions`] for the rest of its life).
 
 use axum::{
     Json, Router,
-    body::Bytes,
     extract::{Query, Request, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
-    response::{Html, IntoResponse, Response},
-    routing::{get, post},
+    response::{IntoResponse, Response},
+    routing::get,
 };
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use chrono::{DateTime, Utc};
-use promptdb_core::{Error, NewSession, UserId, generate_token};
+use chrono::Utc;
+use promptdb_core::{Error, NewSession, generate_token};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{
-    AuthFailure, CSRF_COOKIE, CSRF_HEADER, LOGIN_COOKIE, SESSION_COOKIE, check_csrf, client_ip,
-    cookie, too_many_requests,
+    CSRF_COOKIE, LOGIN_COOKIE, SESSION_COOKIE, client_ip, cookie,
+    sessions::{clear_cookie, set_cookie},
+    too_many_requests,
 };
-use crate::{error::ApiError, state::AppState};
+use crate::{
+    error::ApiError,
+    pages::{html_escape, page},
+    state::AppState,
+};
 
 /// How long a started login may take, in seconds.
 const LOGIN_TTL_SECS: u64 = 600;
 /// Longest return path kept across the login.
 const MAX_RETURN_TO: usize = 1_000;
 
-/// The `/auth` routes and the protected resource metadata.
+/// The login routes and the protected resource metadata.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/", get(home))
         .route("/auth/login", get(login))
         .route("/auth/callback", get(callback))
-        .route("/auth/logout", post(logout))
-        .route("/auth/session", get(session_info))
         .route(
             "/.well-known/oauth-protected-resource",
             get(resource_metadata),
@@ -63,57 +63,6 @@ fn safe_return_to(path: Option<&str>) -> String {
         }
         _ => "/".to_owned(),
     }
-}
-
-fn set_cookie(
-    name: &str,
-    value: &str,
-    path: &str,
-    max_age: u64,
-    http_only: bool,
-    same_site: &str,
-    secure: bool,
-) -> HeaderValue {
-    let mut c = format!("{name}={value}; Path={path}; Max-Age={max_age}; SameSite={same_site}");
-    if http_only {
-        c.push_str("; HttpOnly");
-    }
-    if secure {
-        c.push_str("; Secure");
-    }
-    HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static(""))
-}
-
-fn clear_cookie(name: &str, path: &str, secure: bool) -> HeaderValue {
-    set_cookie(name, "", path, 0, true, "Lax", secure)
-}
-
-fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn page(status: StatusCode, title: &str, body_html: &str) -> Response {
-    let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
-         <title>{title} · PromptDB</title><style>body{{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem}}\
-         code{{background:#f3f3f3;padding:0 .25rem}}</style></head><body><h1>{title}</h1>{body_html}</body></html>",
-        title = html_escape(title)
-    );
-    let mut r = (status, Html(html)).into_response();
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
 }
 
 fn login_failed(status: StatusCode, message: &str) -> Response {
@@ -439,119 +388,6 @@ async fn finish_login(
     r
 }
 
-/// `POST /auth/logout`: ends the session. The CSRF token comes in `X-CSRF-Token` or as the
-/// form field `csrf_token`.
-async fn logout(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let auth = &state.auth;
-    let secure = auth.secure_cookies();
-    if let Some(secret) = cookie(&headers, SESSION_COOKIE)
-        && let Ok(session) = state.db.session(secret).await
-    {
-        let mut checked = headers.clone();
-        if !checked.contains_key(CSRF_HEADER)
-            && let Some(token) = url::form_urlencoded::parse(&body)
-                .find(|(k, _)| k == "csrf_token")
-                .map(|(_, v)| v.into_owned())
-            && let Ok(v) = HeaderValue::from_str(&token)
-        {
-            checked.insert(CSRF_HEADER, v);
-        }
-        if let Err(reason) = check_csrf(auth.settings(), &checked, &session.csrf_token) {
-            return ApiError::Core(Error::forbidden(reason)).into_response();
-        }
-        if let Err(e) = state.db.end_session(secret).await {
-            return ApiError::from(e).into_response();
-        }
-        tracing::info!(user = %session.user_id, "signed out");
-    }
-    let mut r = StatusCode::SEE_OTHER.into_response();
-    let h = r.headers_mut();
-    h.insert(header::LOCATION, HeaderValue::from_static("/"));
-    h.append(
-        header::SET_COOKIE,
-        clear_cookie(SESSION_COOKIE, "/", secure),
-    );
-    h.append(header::SET_COOKIE, clear_cookie(CSRF_COOKIE, "/", secure));
-    r
-}
-
-/// Who is signed in, for the web page.
-#[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct SessionInfo {
-    /// The user.
-    pub user_id: UserId,
-    /// Their display name.
-    pub display_name: String,
-    /// Send this in `X-CSRF-Token` with every POST, PUT, PATCH and DELETE.
-    pub csrf_token: String,
-    /// When the session ends at the latest.
-    pub expires_at: DateTime<Utc>,
-}
-
-/// `GET /auth/session`.
-async fn session_info(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let Some(secret) = cookie(&headers, SESSION_COOKIE) else {
-        return ApiError::Core(Error::Unauthorized).into_response();
-    };
-    let session = match state.auth.session(&state.db, secret).await {
-        Ok(s) => s,
-        Err(AuthFailure::Unavailable(e)) => return ApiError::from(e).into_response(),
-        Err(_) => return ApiError::Core(Error::Unauthorized).into_response(),
-    };
-    let me = match state
-        .db
-        .me(&promptdb_core::Principal::full(session.user_id))
-        .await
-    {
-        Ok(me) => me,
-        Err(e) => return ApiError::from(e).into_response(),
-    };
-    let mut r = Json(SessionInfo {
-        user_id: session.user_id,
-        display_name: me.display_name,
-        csrf_token: session.csrf_token,
-        expires_at: session.expires_at,
-    })
-    .into_response();
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
-}
-
-/// `GET /`: where the server is and how to sign in.
-async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let auth = &state.auth;
-    let login = auth.provider().is_some_and(|p| p.client.is_some());
-    let mut body = String::from(
-        "<p>PromptDB is running. MCP clients connect to <code>/mcp</code>; the REST API lives under \
-         <code>/api/v1</code> (<a href=\"/openapi.json\">OpenAPI</a>).</p>",
-    );
-    if login {
-        let signed_in = match cookie(&headers, SESSION_COOKIE) {
-            Some(secret) => auth.session(&state.db, secret).await.ok(),
-            None => None,
-        };
-        match signed_in {
-            Some(s) => {
-                let name = state
-                    .db
-                    .me(&promptdb_core::Principal::full(s.user_id))
-                    .await
-                    .map(|u| u.display_name)
-                    .unwrap_or_default();
-                body.push_str(&format!(
-                    "<p>Signed in as <strong>{}</strong>.</p><form method=\"post\" action=\"/auth/logout\">\
-                     <input type=\"hidden\" name=\"csrf_token\" value=\"{}\"><button>Sign out</button></form>",
-                    html_escape(if name.is_empty() { "you" } else { &name }),
-                    html_escape(&s.csrf_token)
-                ));
-            }
-            None => body.push_str("<p><a href=\"/auth/login\">Sign in</a></p>"),
-        }
-    }
-    page(StatusCode::OK, "PromptDB", &body)
-}
-
 /// RFC 9728 protected resource metadata.
 #[derive(Debug, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ResourceMetadata {
@@ -633,27 +469,5 @@ mod tests {
         assert!(Pending::decode("a.b.c.d.e").is_none());
         let evil = format!("s.v.n.{}", URL_SAFE_NO_PAD.encode("//evil.example"));
         assert_eq!(Pending::decode(&evil).unwrap().return_to, "/");
-    }
-
-    #[test]
-    fn cookies_carry_their_attributes() {
-        let c = set_cookie("a", "b", "/", 60, true, "Lax", true);
-        assert_eq!(
-            c.to_str().unwrap(),
-            "a=b; Path=/; Max-Age=60; SameSite=Lax; HttpOnly; Secure"
-        );
-        let c = set_cookie("a", "b", "/auth", 0, false, "Strict", false);
-        assert_eq!(
-            c.to_str().unwrap(),
-            "a=b; Path=/auth; Max-Age=0; SameSite=Strict"
-        );
-    }
-
-    #[test]
-    fn html_is_escaped() {
-        assert_eq!(
-            html_escape("<a href='x'>&\""),
-            "&lt;a href=&#39;x&#39;&gt;&amp;&quot;"
-        );
     }
 }

@@ -26,16 +26,26 @@ use axum::{
     middleware::Next,
     response::{IntoResponse, Response},
 };
+#[cfg(feature = "oidc")]
 use chrono::Utc;
-use promptdb_core::{Error, Principal, PromptDb, SecretHash, Session, hash_secret};
+use promptdb_core::{Error, Principal, PromptDb, Session};
+#[cfg(feature = "oidc")]
+use promptdb_core::{SecretHash, hash_secret};
 
 use crate::{AuthMode, AuthSettings, RateLimitSettings, error::ApiError, state::AppState};
 
+#[cfg(feature = "oidc")]
 pub mod jwt;
+mod layer;
+#[cfg(feature = "oidc")]
 pub mod login;
+#[cfg(feature = "oidc")]
 pub mod oidc;
 pub mod rate_limit;
+pub mod sessions;
 
+pub use layer::{AuthLayer, AuthService};
+#[cfg(feature = "oidc")]
 use oidc::{Provider, ProviderError};
 use rate_limit::{RateLimiter, retry_after_secs};
 
@@ -61,6 +71,7 @@ pub enum Credential {
         csrf_token: String,
     },
     /// None: the conformance test mode's anonymous principal.
+    #[cfg(feature = "conformance")]
     Anonymous,
 }
 
@@ -81,6 +92,7 @@ pub enum AuthFailure {
     /// Credentials that do not check out.
     Invalid,
     /// A valid token that grants neither scope.
+    #[cfg_attr(not(feature = "oidc"), allow(dead_code))]
     NoScope,
     /// A dependency (database, identity provider) is down.
     Unavailable(Error),
@@ -107,11 +119,14 @@ pub enum Surface {
 /// The server's authentication set-up. Built once; shared by every request.
 pub struct Auth {
     settings: AuthSettings,
+    #[cfg(feature = "oidc")]
     provider: Option<Provider>,
     limiter: Option<RateLimiter>,
     /// Checked access tokens by hash, with their expiry (seconds since the epoch).
+    #[cfg(feature = "oidc")]
     verified: moka::sync::Cache<SecretHash, (Principal, i64)>,
     /// Refreshes in flight, so that concurrent requests of one session refresh it once.
+    #[cfg(feature = "oidc")]
     refreshing: moka::future::Cache<SecretHash, Session>,
     secure_cookies: bool,
     rest_challenge: String,
@@ -120,10 +135,11 @@ pub struct Auth {
 
 impl std::fmt::Debug for Auth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Auth")
-            .field("mode", &self.settings.mode)
-            .field("provider", &self.provider.as_ref().map(|p| &p.issuer))
-            .field("rate_limits", &self.limiter.is_some())
+        let mut d = f.debug_struct("Auth");
+        d.field("mode", &self.settings.mode);
+        #[cfg(feature = "oidc")]
+        d.field("provider", &self.provider.as_ref().map(|p| &p.issuer));
+        d.field("rate_limits", &self.limiter.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -131,24 +147,39 @@ impl std::fmt::Debug for Auth {
 impl Auth {
     /// Authentication without an identity provider (local mode, and tests).
     pub fn local(settings: &AuthSettings) -> Self {
-        Self::build(settings, None)
+        Self::build(
+            settings,
+            #[cfg(feature = "oidc")]
+            None,
+        )
     }
 
     /// Authentication per `settings`; in `oidc` mode this discovers the provider and fetches
     /// its keys, and fails with a message for the operator when it cannot.
     pub async fn from_settings(settings: &AuthSettings) -> anyhow::Result<Self> {
         settings.validate()?;
-        let provider = match settings.mode {
-            AuthMode::Local => None,
-            AuthMode::Oidc => Some(Provider::discover(settings).await?),
-        };
-        Ok(Self::build(settings, provider))
+        match settings.mode {
+            AuthMode::Local => Ok(Self::local(settings)),
+            #[cfg(feature = "oidc")]
+            AuthMode::Oidc => Ok(Self::build(
+                settings,
+                Some(Provider::discover(settings).await?),
+            )),
+            #[cfg(not(feature = "oidc"))]
+            AuthMode::Oidc => anyhow::bail!(
+                "invalid setting auth.mode: this build of PromptDB has no OpenID Connect support (cargo feature `oidc`)"
+            ),
+        }
     }
 
-    fn build(settings: &AuthSettings, provider: Option<Provider>) -> Self {
+    fn build(settings: &AuthSettings, #[cfg(feature = "oidc")] provider: Option<Provider>) -> Self {
         let public = settings.public_url().unwrap_or_default();
-        let (rest_challenge, mcp_challenge) = match &provider {
-            Some(_) => {
+        #[cfg(feature = "oidc")]
+        let with_provider = provider.is_some();
+        #[cfg(not(feature = "oidc"))]
+        let with_provider = false;
+        let (rest_challenge, mcp_challenge) = match with_provider {
+            true => {
                 let scope = format!("{} {}", settings.oidc.read_scope, settings.oidc.write_scope);
                 (
                     format!(
@@ -159,7 +190,7 @@ impl Auth {
                     ),
                 )
             }
-            None => (
+            false => (
                 "Bearer realm=\"promptdb\"".to_owned(),
                 "Bearer realm=\"promptdb\"".to_owned(),
             ),
@@ -167,12 +198,15 @@ impl Auth {
         Self {
             secure_cookies: !public.starts_with("http://"),
             settings: settings.clone(),
+            #[cfg(feature = "oidc")]
             provider,
             limiter: RateLimiter::new(&settings.rate_limit),
+            #[cfg(feature = "oidc")]
             verified: moka::sync::Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(Duration::from_secs(60))
                 .build(),
+            #[cfg(feature = "oidc")]
             refreshing: moka::future::Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(Duration::from_secs(5))
@@ -183,8 +217,17 @@ impl Auth {
     }
 
     /// The identity provider, in `oidc` mode.
+    #[cfg(feature = "oidc")]
     pub fn provider(&self) -> Option<&Provider> {
         self.provider.as_ref()
+    }
+
+    /// Whether browser session cookies are accepted (a browser login is possible).
+    pub fn sessions(&self) -> bool {
+        #[cfg(feature = "oidc")]
+        return self.provider.is_some();
+        #[cfg(not(feature = "oidc"))]
+        false
     }
 
     /// The rate limits, unless disabled.
@@ -213,7 +256,7 @@ impl Auth {
     pub async fn authenticate(
         &self,
         db: &PromptDb,
-        anonymous: Option<&Principal>,
+        #[cfg(feature = "conformance")] anonymous: Option<&Principal>,
         headers: &HeaderMap,
         cookies: bool,
     ) -> Result<Authenticated, AuthFailure> {
@@ -240,7 +283,7 @@ impl Auth {
             });
         }
         if cookies
-            && self.provider.is_some()
+            && self.sessions()
             && let Some(secret) = cookie(headers, SESSION_COOKIE)
         {
             let session = self.session(db, secret).await?;
@@ -251,16 +294,24 @@ impl Auth {
                 },
             });
         }
-        match anonymous {
-            Some(p) => Ok(Authenticated {
+        #[cfg(feature = "conformance")]
+        if let Some(p) = anonymous {
+            return Ok(Authenticated {
                 principal: p.clone(),
                 credential: Credential::Anonymous,
-            }),
-            None => Err(AuthFailure::Missing),
+            });
         }
+        Err(AuthFailure::Missing)
+    }
+
+    /// The principal of a provider access token: none without an identity provider.
+    #[cfg(not(feature = "oidc"))]
+    async fn access_token(&self, _: &PromptDb, _: &str) -> Result<Principal, AuthFailure> {
+        Err(AuthFailure::Invalid)
     }
 
     /// The principal of a provider access token.
+    #[cfg(feature = "oidc")]
     async fn access_token(&self, db: &PromptDb, token: &str) -> Result<Principal, AuthFailure> {
         let Some(provider) = &self.provider else {
             return Err(AuthFailure::Invalid);
@@ -300,6 +351,20 @@ impl Auth {
     /// The live session behind a cookie, refreshed with the provider when it is due.
     pub async fn session(&self, db: &PromptDb, secret: &str) -> Result<Session, AuthFailure> {
         let session = db.session(secret).await?;
+        #[cfg(feature = "oidc")]
+        return self.refreshed(db, secret, session).await;
+        #[cfg(not(feature = "oidc"))]
+        Ok(session)
+    }
+
+    /// `session`, refreshed with the provider first when it is due.
+    #[cfg(feature = "oidc")]
+    async fn refreshed(
+        &self,
+        db: &PromptDb,
+        secret: &str,
+        session: Session,
+    ) -> Result<Session, AuthFailure> {
         let (Some(due), Some(provider)) = (session.refresh_due_at, &self.provider) else {
             return Ok(session);
         };
@@ -358,6 +423,7 @@ impl Auth {
 
 /// Confirms a session with the provider: a refused refresh ends it; an unreachable provider
 /// leaves it alone until its tokens have actually expired.
+#[cfg(feature = "oidc")]
 async fn refresh(
     provider: &Provider,
     db: &PromptDb,
@@ -450,35 +516,32 @@ pub async fn limit_clients(State(state): State<AppState>, req: Request, next: Ne
     next.run(req).await
 }
 
-/// Authentication for the REST API: API keys, access tokens and session cookies.
-pub async fn require_principal(
-    State(state): State<AppState>,
-    req: Request,
-    next: Next,
-) -> Response {
-    guard(state, req, next, Surface::Rest).await
+/// What [`admit`] lets through: the request with the caller's [`Principal`] in its extensions.
+pub(crate) struct Admitted {
+    pub(crate) request: Request,
+    /// The caller used a provider access token (a 403 from the route becomes a scope challenge).
+    pub(crate) token: bool,
 }
 
-/// Authentication for the MCP endpoint: bearer credentials only.
-pub async fn require_mcp_principal(
-    State(state): State<AppState>,
-    req: Request,
-    next: Next,
-) -> Response {
-    guard(state, req, next, Surface::Mcp).await
-}
-
-async fn guard(state: AppState, mut req: Request, next: Next, surface: Surface) -> Response {
+/// Authenticates a request for `surface` and applies the per-user limit, the CSRF check for
+/// cookie writes and, on MCP, the read-only check for write tools. `Err` is the response to
+/// send instead.
+pub(crate) async fn admit(
+    state: &AppState,
+    mut req: Request,
+    surface: Surface,
+) -> Result<Admitted, Response> {
     let auth = &state.auth;
     let ip = client_ip(&req, &state.settings.auth.rate_limit);
     if let Some(wait) = auth.limiter().and_then(|l| l.auth_blocked(ip)) {
-        return too_many_requests(wait);
+        return Err(too_many_requests(wait));
     }
     // Only bearer credentials count as attempts: a stale session cookie is not an attack.
     let bearer = req.headers().contains_key(header::AUTHORIZATION);
     let who = match auth
         .authenticate(
             &state.db,
+            #[cfg(feature = "conformance")]
             state.anonymous.as_ref(),
             req.headers(),
             surface == Surface::Rest,
@@ -486,51 +549,67 @@ async fn guard(state: AppState, mut req: Request, next: Next, surface: Surface) 
         .await
     {
         Ok(who) => who,
-        Err(AuthFailure::Unavailable(e)) => return ApiError::from(e).into_response(),
-        Err(AuthFailure::NoScope) => return auth.insufficient_scope(surface, false),
-        Err(AuthFailure::Missing) => return auth.unauthorized(surface, false),
+        Err(AuthFailure::Unavailable(e)) => return Err(ApiError::from(e).into_response()),
+        Err(AuthFailure::NoScope) => return Err(auth.insufficient_scope(surface, false)),
+        Err(AuthFailure::Missing) => return Err(auth.unauthorized(surface, false)),
         Err(AuthFailure::Invalid) => {
             if bearer && let Some(Err(wait)) = auth.limiter().map(|l| l.auth_attempt(ip)) {
-                return too_many_requests(wait);
+                return Err(too_many_requests(wait));
             }
-            return auth.unauthorized(surface, bearer);
+            return Err(auth.unauthorized(surface, bearer));
         }
     };
     if let Some(Err(wait)) = auth
         .limiter()
         .map(|l| l.request_by(who.principal.user_id()))
     {
-        return too_many_requests(wait);
+        return Err(too_many_requests(wait));
     }
     if let Credential::Session { csrf_token } = &who.credential
         && !is_safe(req.method())
         && let Err(reason) = check_csrf(auth.settings(), req.headers(), csrf_token)
     {
         tracing::info!(%reason, "cross-site request refused");
-        return ApiError::Core(Error::forbidden(reason)).into_response();
+        return Err(ApiError::Core(Error::forbidden(reason)).into_response());
     }
-    if surface == Surface::Mcp && !who.principal.can_write() && req.method() == Method::POST {
+    if surface == Surface::Mcp
+        && !who.principal.can_write()
+        && req.method() == Method::POST
+        && !state.write_tools.is_empty()
+    {
         let (parts, body) = req.into_parts();
         let bytes = match axum::body::to_bytes(body, crate::MAX_BODY_BYTES).await {
             Ok(b) => b,
-            Err(_) => return ApiError::PayloadTooLarge(crate::MAX_BODY_BYTES).into_response(),
+            Err(_) => return Err(ApiError::PayloadTooLarge(crate::MAX_BODY_BYTES).into_response()),
         };
         if calls_write_tool(&bytes, &state.write_tools) {
-            return match who.credential {
+            return Err(match who.credential {
                 Credential::AccessToken => auth.insufficient_scope(surface, true),
                 _ => {
                     ApiError::Core(Error::forbidden("this credential is read-only")).into_response()
                 }
-            };
+            });
         }
         req = Request::from_parts(parts, Body::from(bytes));
     }
     let token = who.credential == Credential::AccessToken;
     req.extensions_mut().insert(who.principal);
-    let response = next.run(req).await;
+    Ok(Admitted {
+        request: req,
+        token,
+    })
+}
+
+/// The response to an admitted request, after the route answered.
+pub(crate) fn finish(
+    state: &AppState,
+    surface: Surface,
+    token: bool,
+    response: Response,
+) -> Response {
     if token && surface == Surface::Rest && response.status() == StatusCode::FORBIDDEN {
         // The only 403 a token's holder can fix is a missing write scope.
-        return auth.insufficient_scope(surface, true);
+        return state.auth.insufficient_scope(surface, true);
     }
     response
 }

@@ -48,19 +48,15 @@ struct Global {
     /// API key for --url.
     #[arg(long, env = "PROMPTDB_API_KEY", global = true, hide_env_values = true)]
     api_key: Option<String>,
-    /// Database URL (`sqlite://path` or `postgres://…`) for the server and for local commands.
-    #[arg(
-        long,
-        env = "PROMPTDB_DATABASE_URL",
-        global = true,
-        hide_env_values = true
-    )]
+    /// Database URL (`sqlite://path` or `postgres://…`) for the server and for local commands
+    /// [env: PROMPTDB_DATABASE_URL].
+    #[arg(long, global = true)]
     database_url: Option<String>,
-    /// Directory of the default SQLite database.
-    #[arg(long, env = "PROMPTDB_DATA_DIR", global = true)]
+    /// Directory of the default SQLite database [env: PROMPTDB_DATA_DIR].
+    #[arg(long, global = true)]
     data_dir: Option<PathBuf>,
-    /// Settings file (TOML); flags and environment variables override it.
-    #[arg(long, env = "PROMPTDB_CONFIG", global = true)]
+    /// Settings file (TOML); environment variables and flags override it [env: PROMPTDB_CONFIG].
+    #[arg(long, global = true)]
     config: Option<PathBuf>,
     /// Print JSON instead of text.
     #[arg(long, global = true)]
@@ -72,6 +68,7 @@ enum Command {
     /// Run the server: REST API, MCP over streamable HTTP, health checks.
     Serve(ServeArgs),
     /// Serve MCP over standard input and output, as the local user.
+    #[cfg(feature = "stdio")]
     Stdio,
     /// Apply database migrations and exit.
     Migrate,
@@ -135,21 +132,19 @@ enum Command {
 
 #[derive(Debug, Args)]
 struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, env = "PROMPTDB_BIND")]
+    /// Address to listen on [env: PROMPTDB_BIND].
+    #[arg(long)]
     bind: Option<SocketAddr>,
-    /// Log format.
-    #[arg(long, env = "PROMPTDB_LOG_FORMAT", value_enum)]
+    /// Log format [env: PROMPTDB_LOG_FORMAT].
+    #[arg(long, value_enum)]
     log_format: Option<LogFormat>,
-    /// Host names the MCP endpoint accepts besides loopback (repeatable; `*` for any).
-    #[arg(
-        long = "mcp-allowed-host",
-        env = "PROMPTDB_MCP_ALLOWED_HOSTS",
-        value_delimiter = ','
-    )]
+    /// Host names the MCP endpoint accepts besides loopback (repeatable; `*` for any)
+    /// [env: PROMPTDB_MCP_ALLOWED_HOSTS, comma-separated].
+    #[arg(long = "mcp-allowed-host", value_delimiter = ',')]
     mcp_allowed_hosts: Vec<String>,
     /// Test only: serve the MCP conformance suite's fixtures and let unauthenticated requests act
-    /// as the local user.
+    /// as the local user. Refused unless in local mode on a loopback address.
+    #[cfg(feature = "conformance")]
     #[arg(long, hide = true)]
     conformance_test_mode: bool,
 }
@@ -274,26 +269,33 @@ fn summary_line(p: &PromptSummary) -> String {
     )
 }
 
-/// Settings from the file, then the global flags and environment.
-fn settings(global: &Global) -> anyhow::Result<Settings> {
-    let mut settings = match &global.config {
-        Some(path) => Settings::from_file(path)?,
-        None => Settings::default(),
-    };
+/// Settings from the file and the environment ([`Settings::load`]), then the flags.
+fn settings(global: &Global, command: &Command) -> anyhow::Result<Settings> {
+    let mut settings = Settings::load(global.config.as_deref(), |name| std::env::var(name).ok())?;
     if global.database_url.is_some() {
         settings.database_url.clone_from(&global.database_url);
     }
     if global.data_dir.is_some() {
         settings.data_dir.clone_from(&global.data_dir);
     }
-    settings.apply_env(|name| std::env::var(name).ok())?;
+    if let Command::Serve(args) = command {
+        if let Some(bind) = args.bind {
+            settings.bind = bind;
+        }
+        if let Some(format) = args.log_format {
+            settings.log_format = format;
+        }
+        settings
+            .mcp_allowed_hosts
+            .extend(args.mcp_allowed_hosts.iter().cloned());
+    }
     settings.validate()?;
     Ok(settings)
 }
 
 /// Runs the command line.
 pub async fn run(cli: Cli) -> ExitCode {
-    let settings = match settings(&cli.global) {
+    let settings = match settings(&cli.global, &cli.command) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -302,6 +304,7 @@ pub async fn run(cli: Cli) -> ExitCode {
     };
     match cli.command {
         Command::Serve(args) => server::serve(settings, args).await,
+        #[cfg(feature = "stdio")]
         Command::Stdio => server::stdio(settings).await,
         Command::Migrate => server::migrate(settings).await,
         command => {
@@ -324,12 +327,7 @@ async fn connect(global: &Global, settings: &Settings) -> Result<Client, Error> 
             global.api_key.clone(),
         )?));
     }
-    let store = crate::open_store(
-        &settings.database_url(),
-        &settings.postgres.options(),
-        Duration::ZERO,
-    )
-    .await?;
+    let store = crate::open_store(&settings.database_url(), settings, Duration::ZERO).await?;
     let db = promptdb_core::PromptDb::with_config(store, settings.core.clone())?;
     let (user, _) = db.local_user().await?;
     Ok(Client::Local {
@@ -577,7 +575,9 @@ async fn client_command(client: &Client, command: Command, json: bool) -> Result
                 println!("Revoked {id}.");
             }
         }
-        Command::Serve(_) | Command::Stdio | Command::Migrate => unreachable!("handled by run"),
+        #[cfg(feature = "stdio")]
+        Command::Stdio => unreachable!("handled by run"),
+        Command::Serve(_) | Command::Migrate => unreachable!("handled by run"),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -2,9 +2,6 @@
 
 use std::{process::ExitCode, sync::Arc, time::Duration};
 
-use promptdb_core::Principal;
-use rmcp::ServiceExt;
-
 use super::ServeArgs;
 use crate::{AppState, LogFormat, Settings, redact_url};
 
@@ -43,16 +40,14 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     }
 }
 
-pub(super) async fn serve(mut settings: Settings, args: ServeArgs) -> ExitCode {
-    if let Some(bind) = args.bind {
-        settings.bind = bind;
-    }
-    if let Some(format) = args.log_format {
-        settings.log_format = format;
-    }
-    settings.mcp_allowed_hosts.extend(args.mcp_allowed_hosts);
+#[cfg_attr(not(feature = "conformance"), allow(unused_variables))]
+pub(super) async fn serve(settings: Settings, args: ServeArgs) -> ExitCode {
     init_tracing(settings.log_format);
-    match serve_inner(settings, args.conformance_test_mode).await {
+    #[cfg(feature = "conformance")]
+    let conformance_test_mode = args.conformance_test_mode;
+    #[cfg(not(feature = "conformance"))]
+    let conformance_test_mode = false;
+    match serve_inner(settings, conformance_test_mode).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e:#}");
@@ -62,16 +57,23 @@ pub(super) async fn serve(mut settings: Settings, args: ServeArgs) -> ExitCode {
     }
 }
 
+#[cfg_attr(not(feature = "conformance"), allow(unused_variables))]
 async fn serve_inner(settings: Settings, conformance_test_mode: bool) -> anyhow::Result<()> {
     let shutdown = shutdown_signal();
+    let local = settings.auth.mode == crate::AuthMode::Local;
+    if conformance_test_mode && !(local && settings.bind.ip().is_loopback()) {
+        anyhow::bail!(
+            "--conformance-test-mode lets anyone act as the local user: it runs only in local mode (auth.mode = \"local\") on a loopback address"
+        );
+    }
     let db = crate::open_db(&settings).await?;
-    let local = settings.auth.mode == crate::AuthMode::Local || conformance_test_mode;
     let (user, new_key) = if local {
         let (user, key) = db.local_user().await?;
         (Some(user), key)
     } else {
         (None, None)
     };
+    #[cfg_attr(not(feature = "conformance"), allow(unused_mut))]
     let mut state = AppState::connect(db, settings.clone()).await?;
     let listener = tokio::net::TcpListener::bind(settings.bind)
         .await
@@ -86,9 +88,10 @@ async fn serve_inner(settings: Settings, conformance_test_mode: bool) -> anyhow:
     if !addr.ip().is_loopback() && local {
         tracing::warn!(%addr, "listening beyond loopback: anyone who can reach this address and holds a key can use it");
     }
+    #[cfg(feature = "conformance")]
     if conformance_test_mode && let Some(user) = &user {
         tracing::warn!("conformance test mode: unauthenticated requests act as the local user");
-        state.anonymous = Some(Principal::full(user.id));
+        state.anonymous = Some(promptdb_core::Principal::full(user.id));
     }
     tracing::info!(
         url = %format!("http://{addr}"),
@@ -102,12 +105,15 @@ async fn serve_inner(settings: Settings, conformance_test_mode: bool) -> anyhow:
     Ok(())
 }
 
+#[cfg(feature = "stdio")]
 pub(super) async fn stdio(settings: Settings) -> ExitCode {
+    use rmcp::ServiceExt;
     init_tracing(settings.log_format);
     let run = async {
         let db = crate::open_db(&settings).await?;
         let (user, _) = db.local_user().await?;
-        let factory = crate::mcp::McpFactory::new(db, Some(Principal::full(user.id)), false);
+        let factory =
+            crate::mcp::McpFactory::new(db, Some(promptdb_core::Principal::full(user.id)));
         let running = factory
             .server()
             .serve(rmcp::transport::stdio())
@@ -128,7 +134,7 @@ pub(super) async fn stdio(settings: Settings) -> ExitCode {
 pub(super) async fn migrate(settings: Settings) -> ExitCode {
     init_tracing(settings.log_format);
     let url = settings.database_url();
-    match crate::open_store(&url, &settings.postgres.options(), Duration::ZERO).await {
+    match crate::open_store(&url, &settings, Duration::ZERO).await {
         Ok(store) => {
             let _: Arc<dyn promptdb_core::Store> = store;
             eprintln!("Database {} is up to date.", redact_url(&url));

@@ -1,9 +1,14 @@
 //! The MCP server: PromptDB's tools, every saved prompt as an MCP prompt (slash command) and as
 //! a `prompt://{slug}` resource, and the library widget. Served over streamable HTTP
-//! ([`service`]) and stdio.
+//! ([`router`]) and stdio ([`McpFactory::server`] on any rmcp transport).
+//!
+//! [`router`] is a plain axum router: mount it at any path, behind PromptDB's
+//! [`crate::auth::AuthLayer`] or behind the embedding application's own authentication, which
+//! puts a [`Principal`] into the request extensions (see `examples/embed_mcp.rs`).
 
 use std::{collections::BTreeMap, sync::Arc};
 
+use axum::Router;
 use promptdb_core::{ListQuery, Principal, PromptDb};
 use rmcp::{
     ErrorData as McpError, RoleServer, ServerHandler,
@@ -23,7 +28,9 @@ use rmcp::{
 use tokio_util::sync::CancellationToken;
 
 pub mod args;
+#[cfg(feature = "conformance")]
 pub mod fixtures;
+#[cfg(feature = "conformance")]
 mod mrtr_fixtures;
 pub mod resources;
 mod schema;
@@ -43,6 +50,7 @@ pub struct PromptDbMcp {
     tools: Arc<ToolRouter<Self>>,
     /// The principal when the transport has no HTTP request (stdio runs as the local user).
     local: Option<Principal>,
+    #[cfg(feature = "conformance")]
     fixtures: bool,
 }
 
@@ -51,7 +59,7 @@ impl std::fmt::Debug for PromptDbMcp {
         f.debug_struct("PromptDbMcp")
             .field("db", &self.db)
             .field("local", &self.local)
-            .field("fixtures", &self.fixtures)
+            .field("fixtures", &self.fixtures())
             .finish_non_exhaustive()
     }
 }
@@ -64,24 +72,31 @@ pub struct McpFactory {
 
 impl McpFactory {
     /// A factory for servers over `db`. `local` is the principal for transports without HTTP
-    /// requests (stdio); `fixtures` adds the conformance suite's fixture tools, prompts and
-    /// resources (test mode only).
-    pub fn new(db: PromptDb, local: Option<Principal>, fixtures: bool) -> Self {
-        let mut tools = PromptDbMcp::product_tools();
-        if fixtures {
-            tools += PromptDbMcp::fixture_tools();
-            tools += PromptDbMcp::fixture_client_tools();
-            tools += PromptDbMcp::fixture_stateless_tools();
-            tools += PromptDbMcp::fixture_mrtr_tools();
-        }
+    /// requests (stdio, in-process); over HTTP the caller comes from the request.
+    pub fn new(db: PromptDb, local: Option<Principal>) -> Self {
         Self {
             template: PromptDbMcp {
                 db,
-                tools: Arc::new(tools),
+                tools: Arc::new(PromptDbMcp::product_tools()),
                 local,
-                fixtures,
+                #[cfg(feature = "conformance")]
+                fixtures: false,
             },
         }
+    }
+
+    /// The same factory adding the conformance suite's fixture tools, prompts and resources
+    /// (test mode only).
+    #[cfg(feature = "conformance")]
+    pub fn with_fixtures(mut self) -> Self {
+        let mut tools = PromptDbMcp::product_tools();
+        tools += PromptDbMcp::fixture_tools();
+        tools += PromptDbMcp::fixture_client_tools();
+        tools += PromptDbMcp::fixture_stateless_tools();
+        tools += PromptDbMcp::fixture_mrtr_tools();
+        self.template.tools = Arc::new(tools);
+        self.template.fixtures = true;
+        self
     }
 
     /// Names of the product tools that change data (not annotated read-only).
@@ -100,26 +115,56 @@ impl McpFactory {
     }
 }
 
-/// Settings of the HTTP transport.
+/// Settings of the MCP endpoint over HTTP.
 #[derive(Debug, Clone)]
-pub struct McpHttpOptions {
-    /// `Host` values accepted (DNS-rebinding protection); empty or `*` accepts any.
+pub struct McpOptions {
+    /// `Host` values accepted (DNS-rebinding protection); empty or `*` accepts any. Loopback
+    /// names by default: add the public host name behind a proxy.
     pub allowed_hosts: Vec<String>,
     /// Stateless JSON-response mode without sessions (serverless deployments).
     pub stateless: bool,
     /// Largest request body.
     pub max_body_bytes: usize,
+    /// Cancel to close open event streams (at shutdown).
+    pub shutdown: CancellationToken,
+    /// Serve the conformance suite's fixtures (test mode only).
+    #[cfg(feature = "conformance")]
+    pub fixtures: bool,
 }
 
-/// The MCP endpoint as a tower service, to nest in any axum router:
-/// `Router::new().nest_service("/mcp", promptdb_http::mcp::service(factory, options, token))`.
-/// Put an authentication layer in front that inserts a [`Principal`] into the request
-/// extensions; tools read it from there. Cancel `shutdown` to close open streams.
-pub fn service(
+impl Default for McpOptions {
+    fn default() -> Self {
+        Self {
+            allowed_hosts: vec!["localhost".into(), "127.0.0.1".into(), "::1".into()],
+            stateless: false,
+            max_body_bytes: crate::MAX_BODY_BYTES,
+            shutdown: CancellationToken::new(),
+            #[cfg(feature = "conformance")]
+            fixtures: false,
+        }
+    }
+}
+
+/// The MCP endpoint over `db` as an axum router answering at its root: nest it at any path
+/// (`Router::new().nest("/mcp", promptdb_http::mcp::router(db, McpOptions::default()))`).
+/// Something in front must put the caller's [`Principal`] into the request extensions; tools
+/// read it from there.
+pub fn router(db: PromptDb, options: McpOptions) -> Router {
+    #[cfg_attr(not(feature = "conformance"), allow(unused_mut))]
+    let mut factory = McpFactory::new(db, None);
+    #[cfg(feature = "conformance")]
+    if options.fixtures {
+        factory = factory.with_fixtures();
+    }
+    Router::new().route_service("/", service(factory, &options))
+}
+
+/// The MCP endpoint as a tower service.
+fn service(
     factory: McpFactory,
-    options: &McpHttpOptions,
-    shutdown: CancellationToken,
+    options: &McpOptions,
 ) -> StreamableHttpService<PromptDbMcp, LocalSessionManager> {
+    let shutdown = options.shutdown.clone();
     // Stateless (2026-07-28) requests get plain JSON responses: one response per request needs
     // no event stream, and an SSE response costs a stream set-up and teardown per call.
     let mut config = StreamableHttpServerConfig::default()
@@ -161,6 +206,14 @@ impl PromptDbMcp {
     fn optional_principal(&self, ctx: &RequestContext<RoleServer>) -> Option<Principal> {
         self.principal(ctx).ok()
     }
+
+    /// Whether the conformance fixtures are served.
+    fn fixtures(&self) -> bool {
+        #[cfg(feature = "conformance")]
+        return self.fixtures;
+        #[cfg(not(feature = "conformance"))]
+        false
+    }
 }
 
 /// Prompt arguments arrive as JSON; MCP says strings, but be lenient with numbers and booleans.
@@ -181,6 +234,7 @@ fn argument_values(
 #[tool_handler(router = self.tools)]
 impl ServerHandler for PromptDbMcp {
     fn get_info(&self) -> ServerConfig {
+        #[cfg(feature = "conformance")]
         if self.fixtures {
             return fixtures::server_config(INSTRUCTIONS);
         }
@@ -204,6 +258,7 @@ impl ServerHandler for PromptDbMcp {
         let me = self.principal(&ctx)?;
         let cursor = request.and_then(|r| r.cursor);
         let mut prompts = Vec::new();
+        #[cfg(feature = "conformance")]
         if self.fixtures && cursor.is_none() {
             prompts.extend(fixtures::prompts());
         }
@@ -258,6 +313,7 @@ impl ServerHandler for PromptDbMcp {
         request: GetPromptRequestParams,
         ctx: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, McpError> {
+        #[cfg(feature = "conformance")]
         if self.fixtures {
             if let Some(result) = fixtures::get_prompt(&request.name, request.arguments.as_ref()) {
                 return result.map(Into::into);
@@ -307,7 +363,7 @@ impl ServerHandler for PromptDbMcp {
         _request: rmcp::model::SetLevelRequestParams,
         _ctx: RequestContext<RoleServer>,
     ) -> Result<(), McpError> {
-        if self.fixtures {
+        if self.fixtures() {
             Ok(())
         } else {
             Err(McpError::method_not_found::<
@@ -322,7 +378,7 @@ impl ServerHandler for PromptDbMcp {
         _request: rmcp::model::SubscribeRequestParams,
         _ctx: RequestContext<RoleServer>,
     ) -> Result<(), McpError> {
-        if self.fixtures {
+        if self.fixtures() {
             Ok(())
         } else {
             Err(McpError::method_not_found::<
@@ -337,7 +393,7 @@ impl ServerHandler for PromptDbMcp {
         _request: rmcp::model::UnsubscribeRequestParams,
         _ctx: RequestContext<RoleServer>,
     ) -> Result<(), McpError> {
-        if self.fixtures {
+        if self.fixtures() {
             Ok(())
         } else {
             Err(McpError::method_not_found::<
@@ -350,7 +406,7 @@ impl ServerHandler for PromptDbMcp {
         &self,
         requested: &rmcp::model::SubscriptionFilter,
     ) -> Option<rmcp::model::SubscriptionFilter> {
-        self.fixtures.then(|| requested.clone())
+        self.fixtures().then(|| requested.clone())
     }
 
     async fn list_resources(
@@ -360,8 +416,11 @@ impl ServerHandler for PromptDbMcp {
     ) -> Result<ListResourcesResult, McpError> {
         let me = self.principal(&ctx)?;
         let cursor = request.and_then(|r| r.cursor);
+        #[cfg(feature = "conformance")]
         let first_page = cursor.is_none();
+        #[cfg_attr(not(feature = "conformance"), allow(unused_mut))]
         let mut result = resources::list(&self.db, &me, cursor).await?;
+        #[cfg(feature = "conformance")]
         if self.fixtures && first_page {
             result.resources.extend(fixtures::resources());
         }
@@ -373,7 +432,9 @@ impl ServerHandler for PromptDbMcp {
         _request: Option<PaginatedRequestParams>,
         _ctx: RequestContext<RoleServer>,
     ) -> Result<ListResourceTemplatesResult, McpError> {
+        #[cfg_attr(not(feature = "conformance"), allow(unused_mut))]
         let mut templates = resources::templates();
+        #[cfg(feature = "conformance")]
         if self.fixtures {
             templates.extend(fixtures::resource_templates());
         }
@@ -385,6 +446,7 @@ impl ServerHandler for PromptDbMcp {
         request: ReadResourceRequestParams,
         ctx: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, McpError> {
+        #[cfg(feature = "conformance")]
         if self.fixtures
             && let Some(contents) = fixtures::read_resource(&request.uri)
         {

@@ -7,7 +7,7 @@ use axum::{
 };
 use chrono::{DateTime, Utc};
 use promptdb_core::{
-    ApiKey, ApiKeyId, CreatedApiKey, Export, NewApiKey, Preferences, Scope, UserId,
+    ApiKey, ApiKeyId, CreatedApiKey, Export, NewApiKey, Preferences, PromptDb, Scope, UserId,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -15,7 +15,6 @@ use serde_json::{Map, Value};
 use crate::{
     error::ApiResult,
     extract::{ApiJson, Caller},
-    state::AppState,
 };
 
 /// Response of `GET /me`.
@@ -32,8 +31,8 @@ pub struct Me {
 }
 
 /// `GET /me`.
-pub(super) async fn me(State(state): State<AppState>, Caller(me): Caller) -> ApiResult<Json<Me>> {
-    let user = state.db.me(&me).await?;
+pub(super) async fn me(State(db): State<PromptDb>, Caller(me): Caller) -> ApiResult<Json<Me>> {
+    let user = db.me(&me).await?;
     let mut scopes = vec![Scope::Read];
     if me.can_write() {
         scopes.push(Scope::Write);
@@ -48,19 +47,19 @@ pub(super) async fn me(State(state): State<AppState>, Caller(me): Caller) -> Api
 
 /// `DELETE /me`: deletes the account and everything in it.
 pub(super) async fn delete_account(
-    State(state): State<AppState>,
+    State(db): State<PromptDb>,
     Caller(me): Caller,
 ) -> ApiResult<StatusCode> {
-    state.db.delete_user(&me).await?;
+    db.delete_user(&me).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /export`: everything the caller owns, as a download.
 pub(super) async fn export(
-    State(state): State<AppState>,
+    State(db): State<PromptDb>,
     Caller(me): Caller,
 ) -> ApiResult<(HeaderMap, Json<Export>)> {
-    let export = state.db.export_user(&me).await?;
+    let export = db.export_user(&me).await?;
     let mut headers = HeaderMap::new();
     let name = format!(
         "attachment; filename=\"promptdb-export-{}.json\"",
@@ -74,28 +73,28 @@ pub(super) async fn export(
 
 /// `GET /preferences`.
 pub(super) async fn preferences(
-    State(state): State<AppState>,
+    State(db): State<PromptDb>,
     Caller(me): Caller,
 ) -> ApiResult<Json<Preferences>> {
-    Ok(Json(state.db.preferences(&me).await?))
+    Ok(Json(db.preferences(&me).await?))
 }
 
 /// `PUT /preferences`: replaces all preferences.
 pub(super) async fn replace_preferences(
-    State(state): State<AppState>,
+    State(db): State<PromptDb>,
     Caller(me): Caller,
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> ApiResult<Json<Preferences>> {
-    Ok(Json(state.db.replace_preferences(&me, body).await?))
+    Ok(Json(db.replace_preferences(&me, body).await?))
 }
 
 /// `PATCH /preferences`: merges keys; `null` removes one.
 pub(super) async fn merge_preferences(
-    State(state): State<AppState>,
+    State(db): State<PromptDb>,
     Caller(me): Caller,
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> ApiResult<Json<Preferences>> {
-    Ok(Json(state.db.set_preferences(&me, body).await?))
+    Ok(Json(db.set_preferences(&me, body).await?))
 }
 
 /// Response of `GET /keys`.
@@ -107,35 +106,32 @@ pub struct KeyList {
 
 /// `GET /keys`.
 pub(super) async fn keys(
-    State(state): State<AppState>,
+    State(db): State<PromptDb>,
     Caller(me): Caller,
 ) -> ApiResult<Json<KeyList>> {
     Ok(Json(KeyList {
-        keys: state.db.list_api_keys(&me).await?,
+        keys: db.list_api_keys(&me).await?,
     }))
 }
 
 /// `POST /keys`: the secret is in this response only.
 pub(super) async fn create_key(
-    State(state): State<AppState>,
+    State(db): State<PromptDb>,
     Caller(me): Caller,
     ApiJson(body): ApiJson<NewApiKey>,
 ) -> ApiResult<(StatusCode, Json<CreatedApiKey>)> {
     Ok((
         StatusCode::CREATED,
-        Json(state.db.create_api_key(&me, body).await?),
+        Json(db.create_api_key(&me, body).await?),
     ))
 }
 
 /// `DELETE /keys/{id}`.
 pub(super) async fn revoke_key(
-    State(state): State<AppState>,
+    State(db): State<PromptDb>,
     Caller(me): Caller,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    state
-        .db
-        .revoke_api_key(&me, ApiKeyId::parse("id", &id)?)
-        .await?;
+    db.revoke_api_key(&me, ApiKeyId::parse("id", &id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }

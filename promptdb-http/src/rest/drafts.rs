@@ -5,13 +5,12 @@ use axum::{
     extract::{Path, State},
     http::StatusCode,
 };
-use promptdb_core::{Draft, DraftId, DraftSummary, SaveDraft};
+use promptdb_core::{Draft, DraftId, DraftSummary, PromptDb, SaveDraft};
 use serde::{Deserialize, Serialize};
 
 use crate::{
     error::ApiResult,
     extract::{ApiJson, Caller},
-    state::AppState,
 };
 
 /// Response of `GET /drafts`.
@@ -27,46 +26,46 @@ fn draft_id(id: &str) -> ApiResult<DraftId> {
 
 /// `GET /drafts`.
 pub(super) async fn list(
-    State(state): State<AppState>,
+    State(db): State<PromptDb>,
     Caller(me): Caller,
 ) -> ApiResult<Json<DraftList>> {
     Ok(Json(DraftList {
-        drafts: state.db.list_drafts(&me).await?,
+        drafts: db.list_drafts(&me).await?,
     }))
 }
 
 /// `POST /drafts`: create, or update (and extend) the draft with the given id.
 pub(super) async fn save(
-    State(state): State<AppState>,
+    State(db): State<PromptDb>,
     Caller(me): Caller,
     ApiJson(body): ApiJson<SaveDraft>,
 ) -> ApiResult<Json<Draft>> {
-    Ok(Json(state.db.save_draft(&me, body).await?))
+    Ok(Json(db.save_draft(&me, body).await?))
 }
 
 /// `GET /drafts/summary`.
 pub(super) async fn summary(
-    State(state): State<AppState>,
+    State(db): State<PromptDb>,
     Caller(me): Caller,
 ) -> ApiResult<Json<DraftSummary>> {
-    Ok(Json(state.db.draft_summary(&me).await?))
+    Ok(Json(db.draft_summary(&me).await?))
 }
 
 /// `GET /drafts/{id}`.
 pub(super) async fn get(
-    State(state): State<AppState>,
+    State(db): State<PromptDb>,
     Caller(me): Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Draft>> {
-    Ok(Json(state.db.get_draft(&me, draft_id(&id)?).await?))
+    Ok(Json(db.get_draft(&me, draft_id(&id)?).await?))
 }
 
 /// `DELETE /drafts/{id}`.
 pub(super) async fn delete(
-    State(state): State<AppState>,
+    State(db): State<PromptDb>,
     Caller(me): Caller,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    state.db.delete_draft(&me, draft_id(&id)?).await?;
+    db.delete_draft(&me, draft_id(&id)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,12 +1,15 @@
-//! The REST API under `/api/v1`. Handlers only translate HTTP to [`promptdb_core::PromptDb`]
-//! calls and back; every rule lives in core.
+//! The REST API (served under `/api/v1`). Handlers only translate HTTP to
+//! [`promptdb_core::PromptDb`] calls and back; every rule lives in core.
+//!
+//! [`router`] needs the caller's [`promptdb_core::Principal`] in the request extensions: wrap
+//! it in [`crate::auth::AuthLayer`], or in an embedding application's own authentication.
 
 use axum::{
     Router,
+    extract::DefaultBodyLimit,
     routing::{get, post},
 };
-
-use crate::state::AppState;
+use promptdb_core::PromptDb;
 
 mod account;
 mod drafts;
@@ -17,8 +20,9 @@ pub use account::Me;
 pub use drafts::DraftList;
 pub use prompts::{CreatePrompts, CreatedPrompts, RenderRequest, TagList};
 
-/// The `/api/v1` routes (authentication is applied by the caller).
-pub fn routes() -> Router<AppState> {
+/// The REST routes over `db`, to nest at `/api/v1` (authentication is the caller's: see the
+/// module docs). Bodies are limited to [`crate::MAX_BODY_BYTES`].
+pub fn router(db: PromptDb) -> Router {
     Router::new()
         .route("/prompts", get(prompts::list).post(prompts::create))
         .route(
@@ -45,4 +49,6 @@ pub fn routes() -> Router<AppState> {
         .route("/export", get(account::export))
         .route("/keys", get(account::keys).post(account::create_key))
         .route("/keys/{id}", axum::routing::delete(account::revoke_key))
+        .layer(DefaultBodyLimit::max(crate::MAX_BODY_BYTES))
+        .with_state(db)
 }

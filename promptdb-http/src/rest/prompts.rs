@@ -8,7 +8,7 @@ use axum::{
     http::StatusCode,
 };
 use promptdb_core::{
-    Filters, ListQuery, NewPrompt, Page, Prompt, PromptPatch, PromptSummary, PromptUsage,
+    Filters, ListQuery, NewPrompt, Page, Prompt, PromptDb, PromptPatch, PromptSummary, PromptUsage,
     PromptVersion, RenderedPrompt, SearchQuery, TagCount,
 };
 use serde::{Deserialize, Serialize};
@@ -16,12 +16,11 @@ use serde::{Deserialize, Serialize};
 use crate::{
     error::{ApiError, ApiResult},
     extract::{ApiJson, Caller, QueryPairs},
-    state::AppState,
 };
 
 /// `GET /prompts`: the ranked list, or a search when `q` is given.
 pub(super) async fn list(
-    State(state): State<AppState>,
+    State(db): State<PromptDb>,
     Caller(me): Caller,
     query: QueryPairs,
 ) -> ApiResult<Json<Page<PromptSummary>>> {
@@ -41,7 +40,7 @@ pub(super) async fn list(
                 limit,
                 cursor,
             };
-            state.db.search_prompts(&me, search).await?
+            db.search_prompts(&me, search).await?
         }
         None => {
             let list = ListQuery {
@@ -49,7 +48,7 @@ pub(super) async fn list(
                 limit,
                 cursor,
             };
-            state.db.list_prompts(&me, list).await?
+            db.list_prompts(&me, list).await?
         }
     };
     Ok(Json(page))
@@ -72,50 +71,50 @@ pub struct CreatedPrompts {
 
 /// `POST /prompts`: saves a batch, all or nothing.
 pub(super) async fn create(
-    State(state): State<AppState>,
+    State(db): State<PromptDb>,
     Caller(me): Caller,
     ApiJson(body): ApiJson<CreatePrompts>,
 ) -> ApiResult<(StatusCode, Json<CreatedPrompts>)> {
-    let prompts = state.db.save_prompts(&me, body.prompts).await?;
+    let prompts = db.save_prompts(&me, body.prompts).await?;
     Ok((StatusCode::CREATED, Json(CreatedPrompts { prompts })))
 }
 
 /// `GET /prompts/{slug}`.
 pub(super) async fn get(
-    State(state): State<AppState>,
+    State(db): State<PromptDb>,
     Caller(me): Caller,
     Path(slug): Path<String>,
 ) -> ApiResult<Json<Prompt>> {
-    Ok(Json(state.db.get_prompt(&me, &slug).await?))
+    Ok(Json(db.get_prompt(&me, &slug).await?))
 }
 
 /// `PATCH /prompts/{slug}`.
 pub(super) async fn update(
-    State(state): State<AppState>,
+    State(db): State<PromptDb>,
     Caller(me): Caller,
     Path(slug): Path<String>,
     ApiJson(patch): ApiJson<PromptPatch>,
 ) -> ApiResult<Json<Prompt>> {
-    Ok(Json(state.db.update_prompt(&me, &slug, patch).await?))
+    Ok(Json(db.update_prompt(&me, &slug, patch).await?))
 }
 
 /// `DELETE /prompts/{slug}`.
 pub(super) async fn delete(
-    State(state): State<AppState>,
+    State(db): State<PromptDb>,
     Caller(me): Caller,
     Path(slug): Path<String>,
 ) -> ApiResult<StatusCode> {
-    state.db.delete_prompt(&me, &slug).await?;
+    db.delete_prompt(&me, &slug).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `POST /prompts/{slug}/uses`.
 pub(super) async fn track_use(
-    State(state): State<AppState>,
+    State(db): State<PromptDb>,
     Caller(me): Caller,
     Path(slug): Path<String>,
 ) -> ApiResult<Json<PromptUsage>> {
-    Ok(Json(state.db.track_prompt_use(&me, &slug).await?))
+    Ok(Json(db.track_prompt_use(&me, &slug).await?))
 }
 
 /// Body of `POST /prompts/{slug}/render`.
@@ -129,26 +128,23 @@ pub struct RenderRequest {
 
 /// `POST /prompts/{slug}/render`.
 pub(super) async fn render(
-    State(state): State<AppState>,
+    State(db): State<PromptDb>,
     Caller(me): Caller,
     Path(slug): Path<String>,
     ApiJson(body): ApiJson<RenderRequest>,
 ) -> ApiResult<Json<RenderedPrompt>> {
-    Ok(Json(
-        state.db.render_prompt(&me, &slug, &body.variables).await?,
-    ))
+    Ok(Json(db.render_prompt(&me, &slug, &body.variables).await?))
 }
 
 /// `GET /prompts/{slug}/versions`.
 pub(super) async fn versions(
-    State(state): State<AppState>,
+    State(db): State<PromptDb>,
     Caller(me): Caller,
     Path(slug): Path<String>,
     query: QueryPairs,
 ) -> ApiResult<Json<Page<PromptVersion>>> {
     query.only(&["limit", "cursor"])?;
-    let page = state
-        .db
+    let page = db
         .prompt_versions(&me, &slug, query.u32("limit")?, query.get("cursor"))
         .await?;
     Ok(Json(page))
@@ -156,7 +152,7 @@ pub(super) async fn versions(
 
 /// `GET /prompts/{slug}/versions/{version}`.
 pub(super) async fn version(
-    State(state): State<AppState>,
+    State(db): State<PromptDb>,
     Caller(me): Caller,
     Path((slug, version)): Path<(String, String)>,
 ) -> ApiResult<Json<PromptVersion>> {
@@ -166,7 +162,7 @@ pub(super) async fn version(
             "must be a whole number from 1",
         ))
     })?;
-    Ok(Json(state.db.prompt_version(&me, &slug, version).await?))
+    Ok(Json(db.prompt_version(&me, &slug, version).await?))
 }
 
 /// Response of `GET /tags`.
@@ -178,10 +174,10 @@ pub struct TagList {
 
 /// `GET /tags`.
 pub(super) async fn tags(
-    State(state): State<AppState>,
+    State(db): State<PromptDb>,
     Caller(me): Caller,
 ) -> ApiResult<Json<TagList>> {
     Ok(Json(TagList {
-        tags: state.db.list_tags(&me).await?,
+        tags: db.list_tags(&me).await?,
     }))
 }

@@ -1,5 +1,5 @@
-//! Lambda events built from the fixtures in `tests/fixtures`, the handler over an in-memory
-//! SQLite store, and (in `runtime_api`) a local Lambda Runtime API for the real binary.
+//! Lambda events built from the fixtures in `tests/fixtures`, the handler over a throwaway
+//! PostgreSQL database, and (in `runtime_api`) a local Lambda Runtime API for the real binary.
 
 #![allow(dead_code, unreachable_pub)]
 
@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode};
 use promptdb_core::{NewApiKey, PromptDb};
 use promptdb_http::{AppState, Settings};
 use promptdb_lambda::LambdaApp;
-use promptdb_store_sqlite::SqliteStore;
+use promptdb_store_postgres::testing::TestDatabase;
 use serde_json::{Map, Value, json};
 use tower::ServiceExt;
 
@@ -304,12 +304,13 @@ impl Reply {
     }
 }
 
-/// The handler over an in-memory SQLite store, with one user and a key.
+/// The handler over a throwaway PostgreSQL database, with one user and a key.
 #[derive(Debug)]
 pub struct TestApp {
     pub app: LambdaApp,
     pub db: PromptDb,
     pub key: String,
+    _database: TestDatabase,
 }
 
 impl TestApp {
@@ -320,10 +321,8 @@ impl TestApp {
 
     /// With the default settings changed by `configure`.
     pub async fn with_settings(configure: impl FnOnce(&mut Settings)) -> Self {
-        let store = SqliteStore::open_in_memory()
-            .await
-            .expect("in-memory SQLite");
-        let db = PromptDb::new(Arc::new(store));
+        let database = TestDatabase::create().await;
+        let db = PromptDb::new(Arc::new(database.store().await));
         let user = db.create_user("Lambda").await.expect("user");
         let key = db
             .issue_api_key(user.id, NewApiKey::new("test"))
@@ -339,6 +338,7 @@ impl TestApp {
             app: LambdaApp::new(AppState::new(db.clone(), settings)),
             db,
             key,
+            _database: database,
         }
     }
 
