@@ -1,0 +1,514 @@
+//! MCP in process: an rmcp client over an in-memory transport drives every tool, prompts and
+//! resources, through their successes and their failures. Needs only `cargo test` (feature
+//! `mcp`); the end-to-end tests with independent clients (Python, TypeScript, Inspector,
+//! conformance suite) live in the top-level `tests/`.
+
+use std::sync::Arc;
+
+use promptdb_core::{Principal, PromptDb, Scope};
+use promptdb_http::mcp::McpFactory;
+use promptdb_store_sqlite::SqliteStore;
+use rmcp::{
+    RoleClient, ServiceExt,
+    model::{
+        CallToolRequestParams, CallToolResult, GetPromptRequestParams, ReadResourceRequestParams,
+    },
+    service::{RunningService, ServiceError},
+};
+use serde_json::{Value, json};
+
+type Client = RunningService<RoleClient, ()>;
+
+/// A server over a fresh in-memory store, for a principal with `scopes`, and a client on it.
+async fn connect_as(db: &PromptDb, principal: Principal) -> Client {
+    let (server_io, client_io) = tokio::io::duplex(1 << 20);
+    let server = McpFactory::new(db.clone(), Some(principal)).server();
+    tokio::spawn(async move {
+        if let Ok(running) = server.serve(server_io).await {
+            let _ = running.waiting().await;
+        }
+    });
+    ().serve(client_io).await.expect("MCP handshake")
+}
+
+struct Fixture {
+    db: PromptDb,
+    me: Principal,
+    client: Client,
+}
+
+async fn fixture() -> Fixture {
+    let store = SqliteStore::open_in_memory().await.expect("store");
+    let db = PromptDb::new(Arc::new(store));
+    let me = Principal::full(db.create_user("Ada").await.expect("user").id);
+    let client = connect_as(&db, me.clone()).await;
+    Fixture { db, me, client }
+}
+
+async fn call(
+    client: &Client,
+    tool: &'static str,
+    args: Value,
+) -> Result<CallToolResult, ServiceError> {
+    let Value::Object(args) = args else {
+        panic!("arguments must be an object")
+    };
+    client
+        .call_tool(CallToolRequestParams::new(tool).with_arguments(args))
+        .await
+}
+
+/// A successful call's structured content.
+#[track_caller]
+fn ok(result: Result<CallToolResult, ServiceError>) -> Value {
+    let result = result.expect("no protocol error");
+    assert_ne!(
+        result.is_error,
+        Some(true),
+        "tool error: {:?}",
+        result.content
+    );
+    assert!(
+        !text_of(&result).is_empty(),
+        "a readable text comes with it"
+    );
+    result.structured_content.expect("structured content")
+}
+
+/// A tool error's text.
+#[track_caller]
+fn tool_error(result: Result<CallToolResult, ServiceError>) -> String {
+    let result = result.expect("a tool error, not a protocol error");
+    assert_eq!(
+        result.is_error,
+        Some(true),
+        "expected a tool error: {result:?}"
+    );
+    assert!(result.structured_content.is_none());
+    text_of(&result)
+}
+
+fn text_of(result: &CallToolResult) -> String {
+    result
+        .content
+        .iter()
+        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+async fn save(client: &Client, slug: &str, content: &str, tags: &[&str]) -> Value {
+    ok(call(
+        client,
+        "save_prompts",
+        json!({"prompts": [{"slug": slug, "name": slug.replace('-', " "), "content": content, "tags": tags}]}),
+    )
+    .await)
+}
+
+#[tokio::test]
+async fn tools_are_listed_with_schemas_and_annotations() {
+    let f = fixture().await;
+    let tools = f.client.list_all_tools().await.unwrap();
+    let names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+    for expected in [
+        "health_check",
+        "test_auth",
+        "save_prompts",
+        "get_prompt",
+        "list_prompts",
+        "search_prompts",
+        "update_prompt",
+        "delete_prompt",
+        "list_tags",
+        "track_prompt_use",
+        "set_preferences",
+        "get_preferences",
+        "open_prompt_library",
+    ] {
+        assert!(names.contains(&expected), "{expected} in {names:?}");
+    }
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.starts_with("test_") && *n != "test_auth"),
+        "no conformance fixtures outside the test mode: {names:?}"
+    );
+    for tool in &tools {
+        assert!(
+            tool.output_schema.is_some(),
+            "{} has an output schema",
+            tool.name
+        );
+        let a = tool.annotations.as_ref().expect("annotations");
+        assert!(a.read_only_hint.is_some(), "{}", tool.name);
+    }
+}
+
+#[tokio::test]
+async fn health_and_identity() {
+    let f = fixture().await;
+    let health = ok(call(&f.client, "health_check", json!({})).await);
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["store"], "sqlite");
+    let me = ok(call(&f.client, "test_auth", json!({})).await);
+    assert_eq!(me["user_id"], f.me.user_id().to_string());
+    assert_eq!(me["display_name"], "Ada");
+    assert_eq!(me["scopes"], json!(["read", "write"]));
+}
+
+#[tokio::test]
+async fn save_get_render_update_track_and_delete() {
+    let f = fixture().await;
+    let saved = save(
+        &f.client,
+        "haiku",
+        "Write a haiku about {{topic}}.",
+        &["Poetry"],
+    )
+    .await;
+    assert_eq!(saved["saved"][0]["slug"], "haiku");
+    assert_eq!(saved["saved"][0]["tags"], json!(["poetry"]));
+
+    let got = ok(call(&f.client, "get_prompt", json!({"slug": "haiku"})).await);
+    assert_eq!(got["prompt"]["variables"][0]["name"], "topic");
+    assert!(got.get("rendered").is_none_or(Value::is_null));
+    let rendered = ok(call(
+        &f.client,
+        "get_prompt",
+        json!({"slug": "haiku", "variables": {"topic": "rust"}}),
+    )
+    .await);
+    assert_eq!(rendered["rendered"], "Write a haiku about rust.");
+
+    let updated = ok(call(
+        &f.client,
+        "update_prompt",
+        json!({"slug": "haiku", "content": "Write a haiku about {{topic}} in {{season}}."}),
+    )
+    .await);
+    assert_eq!(updated["prompt"]["version"], 2);
+    assert_eq!(updated["prompt"]["variables"].as_array().unwrap().len(), 2);
+
+    let used = ok(call(&f.client, "track_prompt_use", json!({"slug": "haiku"})).await);
+    assert_eq!(used["usage_count"], 1);
+    assert_eq!(
+        f.db.get_prompt(&f.me, "haiku").await.unwrap().usage_count,
+        1,
+        "the use reached the store"
+    );
+
+    let deleted = ok(call(&f.client, "delete_prompt", json!({"slug": "haiku"})).await);
+    assert_eq!(deleted["deleted"], "haiku");
+    assert!(f.db.get_prompt(&f.me, "haiku").await.is_err());
+}
+
+#[tokio::test]
+async fn failures_are_tool_errors_that_say_what_to_fix() {
+    let f = fixture().await;
+    save(&f.client, "taken", "Some text", &[]).await;
+
+    let e = tool_error(call(&f.client, "get_prompt", json!({"slug": "missing"})).await);
+    assert!(e.contains("No prompt with slug `missing`"), "{e}");
+    let e = tool_error(call(&f.client, "get_prompt", json!({"slug": "Not A Slug"})).await);
+    assert!(e.contains("slug"), "{e}");
+    let e = tool_error(
+        call(
+            &f.client,
+            "save_prompts",
+            json!({"prompts": [{"slug": "taken", "name": "Again", "content": "x"}]}),
+        )
+        .await,
+    );
+    assert!(
+        e.contains("prompts[0].slug") && e.contains("Conflict"),
+        "{e}"
+    );
+    let e = tool_error(
+        call(
+            &f.client,
+            "save_prompts",
+            json!({"prompts": [{"name": "", "content": "x"}]}),
+        )
+        .await,
+    );
+    assert!(e.contains("prompts[0].name"), "{e}");
+    let e = tool_error(call(&f.client, "save_prompts", json!({"prompts": []})).await);
+    assert!(e.contains("at least one"), "{e}");
+    save(&f.client, "templ", "Hello {{name}}", &[]).await;
+    let e = tool_error(
+        call(
+            &f.client,
+            "get_prompt",
+            json!({"slug": "templ", "variables": {"other": "x"}}),
+        )
+        .await,
+    );
+    assert!(e.contains("variables.other"), "{e}");
+    let e = tool_error(
+        call(
+            &f.client,
+            "get_prompt",
+            json!({"slug": "templ", "variables": {}}),
+        )
+        .await,
+    );
+    assert!(e.contains("variables.name"), "{e}");
+    let e = tool_error(call(&f.client, "update_prompt", json!({"slug": "templ"})).await);
+    assert!(e.contains("at least one field"), "{e}");
+    let e = tool_error(
+        call(
+            &f.client,
+            "update_prompt",
+            json!({"slug": "missing", "name": "x"}),
+        )
+        .await,
+    );
+    assert!(e.contains("missing"), "{e}");
+    let e = tool_error(call(&f.client, "delete_prompt", json!({"slug": "missing"})).await);
+    assert!(e.contains("missing"), "{e}");
+    let e = tool_error(call(&f.client, "track_prompt_use", json!({"slug": "missing"})).await);
+    assert!(e.contains("missing"), "{e}");
+    let e = tool_error(call(&f.client, "list_prompts", json!({"cursor": "not-a-cursor"})).await);
+    assert!(e.contains("cursor"), "{e}");
+    let e = tool_error(call(&f.client, "list_prompts", json!({"limit": 0})).await);
+    assert!(e.contains("limit"), "{e}");
+    let e = tool_error(
+        call(
+            &f.client,
+            "set_preferences",
+            json!({"preferences": {"theme": "x".repeat(20_000)}}),
+        )
+        .await,
+    );
+    assert!(e.contains("preferences"), "{e}");
+}
+
+#[tokio::test]
+async fn arguments_of_the_wrong_shape_are_tool_errors_naming_the_problem() {
+    let f = fixture().await;
+    for (tool, args, says) in [
+        ("get_prompt", json!({}), "missing field `slug`"),
+        ("get_prompt", json!({"slug": 5}), "invalid type"),
+        ("save_prompts", json!({"prompts": "x"}), "invalid type"),
+        ("list_prompts", json!({"limit": "ten"}), "invalid type"),
+        (
+            "get_prompt",
+            json!({"slug": "a", "surprise": true}),
+            "unknown field `surprise`",
+        ),
+    ] {
+        let e = tool_error(call(&f.client, tool, args.clone()).await);
+        assert!(e.contains(says), "{tool} {args}: {e}");
+    }
+    let err = call(&f.client, "no_such_tool", json!({}))
+        .await
+        .expect_err("an unknown tool is a protocol error");
+    assert!(err.to_string().contains("tool not found"), "{err}");
+}
+
+#[tokio::test]
+async fn lists_search_tags_and_the_library() {
+    let f = fixture().await;
+    save(
+        &f.client,
+        "rust-review",
+        "Review this Rust code: {{code}}",
+        &["rust", "review"],
+    )
+    .await;
+    save(
+        &f.client,
+        "go-review",
+        "Review this Go code",
+        &["go", "review"],
+    )
+    .await;
+    ok(call(
+        &f.client,
+        "update_prompt",
+        json!({"slug": "go-review", "pinned": true}),
+    )
+    .await);
+
+    let list = ok(call(&f.client, "list_prompts", json!({})).await);
+    let slugs: Vec<&str> = list["prompts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["slug"].as_str().unwrap())
+        .collect();
+    assert_eq!(slugs, ["go-review", "rust-review"], "pinned first");
+    let page = ok(call(&f.client, "list_prompts", json!({"limit": 1})).await);
+    let cursor = page["next_cursor"]
+        .as_str()
+        .expect("a next page")
+        .to_owned();
+    let page2 = ok(call(
+        &f.client,
+        "list_prompts",
+        json!({"limit": 1, "cursor": cursor}),
+    )
+    .await);
+    assert_eq!(page2["prompts"][0]["slug"], "rust-review");
+    let tagged = ok(call(&f.client, "list_prompts", json!({"tags": ["rust"]})).await);
+    assert_eq!(tagged["prompts"].as_array().unwrap().len(), 1);
+
+    let found = ok(call(
+        &f.client,
+        "search_prompts",
+        json!({"query": "rust #review"}),
+    )
+    .await);
+    assert_eq!(found["prompts"][0]["slug"], "rust-review");
+    let none = ok(call(&f.client, "search_prompts", json!({"query": "haskell"})).await);
+    assert_eq!(none["prompts"], json!([]));
+
+    let tags = ok(call(&f.client, "list_tags", json!({})).await);
+    assert_eq!(tags["tags"][0], json!({"tag": "review", "count": 2}));
+
+    let library = f
+        .client
+        .call_tool(CallToolRequestParams::new("open_prompt_library"))
+        .await
+        .unwrap();
+    assert_eq!(
+        library.structured_content.unwrap()["prompts"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let filtered = ok(call(&f.client, "open_prompt_library", json!({"query": "#go"})).await);
+    assert_eq!(filtered["prompts"][0]["slug"], "go-review");
+}
+
+#[tokio::test]
+async fn preferences_merge_and_remove() {
+    let f = fixture().await;
+    let empty = ok(call(&f.client, "get_preferences", json!({})).await);
+    assert_eq!(empty["preferences"], json!({}));
+    ok(call(
+        &f.client,
+        "set_preferences",
+        json!({"preferences": {"theme": "dark", "density": "compact"}}),
+    )
+    .await);
+    let merged = ok(call(
+        &f.client,
+        "set_preferences",
+        json!({"preferences": {"density": null}}),
+    )
+    .await);
+    assert_eq!(merged["preferences"], json!({"theme": "dark"}));
+}
+
+#[tokio::test]
+async fn prompts_and_resources_follow_the_library() {
+    let f = fixture().await;
+    save(
+        &f.client,
+        "greet",
+        "Hello {{name}}, welcome to {{place}}.",
+        &[],
+    )
+    .await;
+    let prompts = f.client.list_all_prompts().await.unwrap();
+    let greet = prompts.iter().find(|p| p.name == "greet").expect("listed");
+    let args: Vec<&str> = greet
+        .arguments
+        .iter()
+        .flatten()
+        .map(|a| a.name.as_str())
+        .collect();
+    assert_eq!(args, ["name", "place"]);
+
+    let mut params = GetPromptRequestParams::new("greet");
+    params.arguments = Some(
+        json!({"name": "Ada", "place": "PromptDB"})
+            .as_object()
+            .unwrap()
+            .clone(),
+    );
+    let got = f.client.get_prompt(params).await.unwrap();
+    let text = serde_json::to_value(&got.messages[0]).unwrap();
+    assert!(
+        text.to_string().contains("Hello Ada, welcome to PromptDB."),
+        "{text}"
+    );
+    let err = f
+        .client
+        .get_prompt(GetPromptRequestParams::new("greet"))
+        .await
+        .expect_err("missing arguments");
+    assert!(err.to_string().contains("variables"), "{err}");
+    let err = f
+        .client
+        .get_prompt(GetPromptRequestParams::new("nope"))
+        .await
+        .expect_err("unknown prompt");
+    assert!(err.to_string().contains("nope"), "{err}");
+
+    let resources = f.client.list_all_resources().await.unwrap();
+    assert!(
+        resources.iter().any(|r| r.uri == "prompt://greet"),
+        "{resources:?}"
+    );
+    let read = f
+        .client
+        .read_resource(ReadResourceRequestParams::new("prompt://greet"))
+        .await
+        .unwrap();
+    assert!(
+        serde_json::to_string(&read)
+            .unwrap()
+            .contains("Hello {{name}}")
+    );
+    let err = f
+        .client
+        .read_resource(ReadResourceRequestParams::new("prompt://nope"))
+        .await
+        .expect_err("unknown resource");
+    assert!(!err.to_string().is_empty());
+    assert_eq!(
+        f.db.get_prompt(&f.me, "greet").await.unwrap().usage_count,
+        1,
+        "prompts/get records a use"
+    );
+}
+
+#[tokio::test]
+async fn read_only_principals_cannot_write_and_users_are_isolated() {
+    let f = fixture().await;
+    save(&f.client, "mine", "Alice's text", &[]).await;
+
+    let reader = connect_as(&f.db, Principal::new(f.me.user_id(), &[Scope::Read])).await;
+    ok(call(&reader, "get_prompt", json!({"slug": "mine"})).await);
+    for (tool, args) in [
+        (
+            "save_prompts",
+            json!({"prompts": [{"name": "x", "content": "y"}]}),
+        ),
+        ("update_prompt", json!({"slug": "mine", "name": "x"})),
+        ("delete_prompt", json!({"slug": "mine"})),
+        ("track_prompt_use", json!({"slug": "mine"})),
+        ("set_preferences", json!({"preferences": {"a": 1}})),
+    ] {
+        let e = tool_error(call(&reader, tool, args).await);
+        assert!(e.contains("read-only"), "{tool}: {e}");
+    }
+    assert_eq!(f.db.get_prompt(&f.me, "mine").await.unwrap().version, 1);
+
+    let bob = Principal::full(f.db.create_user("Bob").await.unwrap().id);
+    let bob = connect_as(&f.db, bob).await;
+    tool_error(call(&bob, "get_prompt", json!({"slug": "mine"})).await);
+    tool_error(call(&bob, "delete_prompt", json!({"slug": "mine"})).await);
+    let list = ok(call(&bob, "list_prompts", json!({})).await);
+    assert_eq!(list["prompts"], json!([]));
+    assert!(bob.list_all_prompts().await.unwrap().is_empty());
+    assert!(
+        bob.read_resource(ReadResourceRequestParams::new("prompt://mine"))
+            .await
+            .is_err()
+    );
+}
