@@ -248,8 +248,9 @@ fn bench(c: &mut Criterion) {
             })
         });
         group.bench_function(BenchmarkId::new("track_use", &label), |b| {
-            b.to_async(&rt)
-                .iter(|| async { black_box(db.track_prompt_use(&me, "prompt-42").await.unwrap()) })
+            b.to_async(&rt).iter(|| async {
+                black_box(db.track_prompt_use(&me, "prompt-42", None).await.unwrap())
+            })
         });
         group.finish();
     }

@@ -75,7 +75,7 @@ async fn main() -> anyhow::Result<()> {
         },
     )
     .await?;
-    db.track_prompt_use(&me, "haiku").await?;
+    db.track_prompt_use(&me, "haiku", None).await?;
     let history = db.prompt_versions(&me, "haiku", None, None).await?;
     println!("haiku has {} versions", history.items.len());
 

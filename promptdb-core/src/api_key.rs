@@ -134,11 +134,17 @@ pub(crate) fn validate_new(input: &NewApiKey) -> Result<(String, Vec<Scope>)> {
     if input.scopes.is_empty() {
         return Err(Error::invalid(
             "scopes",
-            "give at least one scope (`read`, `write`)",
+            "give at least one scope (`read`, `write`, `release`)",
         ));
     }
-    let mut scopes = Vec::with_capacity(2);
-    for s in [Scope::Read, Scope::Write] {
+    if input.scopes.len() > 3 {
+        return Err(Error::invalid(
+            "scopes",
+            "at most three scopes: `read`, `write` and `release`",
+        ));
+    }
+    let mut scopes = Vec::with_capacity(3);
+    for s in [Scope::Read, Scope::Write, Scope::Release] {
         if input.scopes.contains(&s) {
             scopes.push(s);
         }

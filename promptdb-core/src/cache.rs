@@ -13,12 +13,15 @@ use chrono::{DateTime, Utc};
 use crate::{
     ApiKey, ApiKeyId, Draft, DraftId, DraftSummary, Preferences, Prompt, PromptId, PromptSummary,
     PromptVersion, Result, SecretHash, Session, Store, TagCount, User, UserId,
+    export::ExportedPrompt,
     ranking::SearchCandidate,
+    release::{Label, LabelMove},
     search::{ListSpec, SearchSpec},
     store::{
-        ApiKeyStore, DraftSaved, DraftStore, IdentityStore, Inserted, MetaStore, PreferenceStore,
-        PreferencesMutator, PromptMutator, PromptRecord, PromptStore, Ranked, Scorer, SessionStore,
-        StoredApiKey, UserStore,
+        ApiKeyStore, DraftSaved, DraftStore, FolderCount, IdentityStore, Inserted, LabelMutator,
+        LabelStore, MetaStore, PreferenceStore, PreferencesMutator, PromptMutator, PromptRecord,
+        PromptStore, Ranked, Resolution, Scorer, Selector, SessionStore, StoredApiKey, UserStore,
+        VariantPicker,
     },
 };
 
@@ -153,13 +156,66 @@ impl PromptStore for CachedStore {
         self.inner.version(user, slug, version).await
     }
 
-    async fn export_prompts(&self, user: UserId) -> Result<Vec<(Prompt, Vec<PromptVersion>)>> {
+    async fn export_prompts(&self, user: UserId) -> Result<Vec<ExportedPrompt>> {
         self.inner.export_prompts(user).await
+    }
+
+    async fn dependents(&self, user: UserId, slug: &str) -> Result<Vec<PromptSummary>> {
+        self.inner.dependents(user, slug).await
+    }
+
+    async fn folders(&self, user: UserId) -> Result<Vec<FolderCount>> {
+        self.inner.folders(user).await
     }
 
     async fn rescore_all(&self, scorer: &Scorer<'_>) -> Result<u64> {
         // Scores are not part of a cached `Prompt`.
         self.inner.rescore_all(scorer).await
+    }
+}
+
+// Labels are not part of a cached `Prompt`: their moves need no invalidation.
+#[async_trait]
+impl LabelStore for CachedStore {
+    async fn labels(&self, user: UserId, slug: &str) -> Result<Option<Vec<Label>>> {
+        self.inner.labels(user, slug).await
+    }
+
+    async fn move_label(
+        &self,
+        user: UserId,
+        slug: &str,
+        label: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+        change: &LabelMutator<'_>,
+    ) -> Result<Option<Option<LabelMove>>> {
+        self.inner
+            .move_label(user, slug, label, actor, now, change)
+            .await
+    }
+
+    async fn label_moves(
+        &self,
+        user: UserId,
+        slug: &str,
+        label: Option<&str>,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Option<Vec<LabelMove>>> {
+        self.inner
+            .label_moves(user, slug, label, before, limit)
+            .await
+    }
+
+    async fn resolve(
+        &self,
+        user: UserId,
+        slug: &str,
+        selector: Selector<'_>,
+        pick: &VariantPicker<'_>,
+    ) -> Result<Resolution> {
+        self.inner.resolve(user, slug, selector, pick).await
     }
 }
 

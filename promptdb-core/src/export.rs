@@ -3,12 +3,16 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{Draft, Preferences, Prompt, PromptVersion, User};
+use crate::{
+    Draft, Preferences, Prompt, PromptVersion, User,
+    release::{Label, LabelMove},
+};
 
 /// The value of [`Export::format`].
 pub const EXPORT_FORMAT: &str = "promptdb-export";
-/// The current value of [`Export::version`].
-pub const EXPORT_VERSION: u32 = 1;
+/// The current value of [`Export::version`]. Version 2 added labels, label moves, chat prompts
+/// and config; version 1 documents read the same (the new fields default to empty).
+pub const EXPORT_VERSION: u32 = 2;
 
 /// Everything a user owns.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -39,4 +43,10 @@ pub struct ExportedPrompt {
     pub prompt: Prompt,
     /// Every version, oldest first.
     pub versions: Vec<PromptVersion>,
+    /// Its labels.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<Label>,
+    /// Every recorded move of its labels, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub label_moves: Vec<LabelMove>,
 }

@@ -90,7 +90,8 @@ uuid_id!(
 );
 
 /// A prompt's handle: lower-case ASCII letters and digits in words joined by single hyphens,
-/// unique per user, at most [`validate::MAX_SLUG_LEN`] characters.
+/// optionally in `/`-separated folders (`support/triage`), unique per user, at most
+/// [`validate::MAX_SLUG_LEN`] characters.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
 pub struct Slug(String);
@@ -105,15 +106,16 @@ impl Slug {
     /// Derives a slug from a prompt name: folds accents, lower-cases, and joins the ASCII words
     /// with hyphens. `None` when the name has no ASCII letters or digits.
     pub fn derive_from(name: &str) -> Option<Self> {
-        let mut out = String::with_capacity(name.len().min(validate::MAX_SLUG_LEN));
+        const MAX: usize = validate::MAX_DERIVED_SLUG_LEN;
+        let mut out = String::with_capacity(name.len().min(MAX));
         for c in crate::search::fold(name) {
             if c.is_ascii_alphanumeric() {
-                if out.len() == validate::MAX_SLUG_LEN {
+                if out.len() == MAX {
                     break;
                 }
                 out.push(c.to_ascii_lowercase());
             } else if !out.is_empty() && !out.ends_with('-') {
-                if out.len() + 2 > validate::MAX_SLUG_LEN {
+                if out.len() + 2 > MAX {
                     break;
                 }
                 out.push('-');
@@ -128,6 +130,11 @@ impl Slug {
     /// The slug as a string slice.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The folder the slug is in (`support` for `support/triage`), if any.
+    pub fn folder(&self) -> Option<&str> {
+        self.0.rsplit_once('/').map(|(folder, _)| folder)
     }
 
     /// Wraps a string that a storage backend read back; the backend only stores validated slugs.
@@ -154,8 +161,8 @@ impl schemars::JsonSchema for Slug {
     fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         schemars::json_schema!({
             "type": "string",
-            "description": "A prompt's handle: lower-case letters and digits in words joined by single hyphens, like `code-review`. Unique per user.",
-            "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$",
+            "description": "A prompt's handle: lower-case letters and digits in words joined by single hyphens, like `code-review`, optionally in `/`-separated folders (`support/triage`). Unique per user.",
+            "pattern": validate::SLUG_PATTERN,
             "minLength": 1,
             "maxLength": validate::MAX_SLUG_LEN,
         })
@@ -199,7 +206,26 @@ mod tests {
     #[test]
     fn slugs_are_validated() {
         assert!(Slug::parse("slug", "code-review-2").is_ok());
-        for bad in ["", "Code", "a--b", "-a", "a-", "a_b", "a b", "é"] {
+        assert_eq!(
+            Slug::parse("slug", "support/triage-2").unwrap().folder(),
+            Some("support")
+        );
+        assert_eq!(Slug::parse("slug", "a/b/c").unwrap().folder(), Some("a/b"));
+        for bad in [
+            "",
+            "Code",
+            "a--b",
+            "-a",
+            "a-",
+            "a_b",
+            "a b",
+            "é",
+            "/a",
+            "a/",
+            "a//b",
+            "a/-b",
+            "a/b/c/d/e/f/g",
+        ] {
             let err = Slug::parse("slug", bad).unwrap_err();
             assert_eq!(err.field(), Some("slug"), "{bad:?}");
         }
@@ -216,7 +242,7 @@ mod tests {
         assert_eq!(derive("  Crème brûlée  ").as_deref(), Some("creme-brulee"));
         assert_eq!(derive("日本語"), None);
         let long = derive(&"word ".repeat(40)).unwrap();
-        assert!(long.len() <= validate::MAX_SLUG_LEN && !long.ends_with('-'));
+        assert!(long.len() <= validate::MAX_DERIVED_SLUG_LEN && !long.ends_with('-'));
         assert!(Slug::parse("slug", &long).is_ok());
     }
 

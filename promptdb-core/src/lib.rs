@@ -20,14 +20,17 @@
 mod api_key;
 pub mod cache;
 mod clock;
+pub mod diff;
 mod draft;
 mod error;
-mod export;
+pub mod export;
+pub mod folder;
 mod ids;
 mod page;
 mod preferences;
 mod prompt;
 pub mod ranking;
+pub mod release;
 pub mod search;
 mod service;
 mod session;
@@ -51,9 +54,11 @@ pub use ids::{DraftId, PromptId, Slug, UserId};
 pub use page::Page;
 pub use preferences::Preferences;
 pub use prompt::{
-    NewPrompt, Prompt, PromptPatch, PromptSummary, PromptUsage, PromptVersion, TagCount, Variable,
+    ChatMessage, ChatRole, NewPrompt, Prompt, PromptConfig, PromptKind, PromptPatch, PromptSummary,
+    PromptUsage, PromptVersion, TagCount, Variable,
 };
 pub use ranking::RankingWeights;
+pub use release::{Label, LabelMove, LabelTarget, Rendered, ResolveRequest, Resolved, Variant};
 pub use search::{Filters, ListQuery, SearchQuery};
 pub use service::{Config, PromptDb, RenderedPrompt, Swept};
 pub use session::{

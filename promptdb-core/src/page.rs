@@ -48,6 +48,7 @@ pub(crate) enum Cursor {
     List(ListPosition),
     Search { offset: usize },
     Versions { before: u32 },
+    Moves { before: i64 },
 }
 
 fn bad_cursor() -> Error {
@@ -68,6 +69,7 @@ impl Cursor {
             ),
             Self::Search { offset } => format!("s{offset}"),
             Self::Versions { before } => format!("v{before}"),
+            Self::Moves { before } => format!("m{before}"),
         };
         URL_SAFE_NO_PAD.encode(raw)
     }
@@ -109,6 +111,10 @@ impl Cursor {
                 .parse()
                 .map(|before| Self::Versions { before })
                 .map_err(|_| bad_cursor()),
+            "m" => rest
+                .parse()
+                .map(|before| Self::Moves { before })
+                .map_err(|_| bad_cursor()),
             _ => Err(bad_cursor()),
         }
     }
@@ -130,6 +136,13 @@ impl Cursor {
     pub(crate) fn into_versions(self) -> Result<u32> {
         match self {
             Self::Versions { before } => Ok(before),
+            _ => Err(bad_cursor()),
+        }
+    }
+
+    pub(crate) fn into_moves(self) -> Result<i64> {
+        match self {
+            Self::Moves { before } => Ok(before),
             _ => Err(bad_cursor()),
         }
     }

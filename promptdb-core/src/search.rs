@@ -55,10 +55,29 @@ pub struct Filters {
     /// Only favourites (`true`) or non-favourites (`false`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub favorite: Option<bool>,
+    /// Only prompts in this folder or below it (`support` finds `support/triage` and
+    /// `support/billing/refunds`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub folder: Option<String>,
 }
 
 impl Filters {
+    /// The slug range a folder filter selects: slugs `>= "folder/"` and `< "folder0"` (`0` sorts
+    /// right after `/`). Backends compare slugs bytewise.
+    pub fn folder_range(&self) -> Option<(String, String)> {
+        self.folder
+            .as_deref()
+            .map(|f| (format!("{f}/"), format!("{f}0")))
+    }
+
     pub(crate) fn normalized(mut self) -> Result<Self> {
+        if let Some(folder) = &self.folder {
+            let trimmed = folder.trim_matches('/');
+            validate::folder(trimmed).map_err(|r| Error::invalid("folder", r))?;
+            if trimmed.len() != folder.len() {
+                self.folder = Some(trimmed.to_owned());
+            }
+        }
         if self.tags.len() > MAX_TAG_FILTERS {
             return Err(Error::invalid(
                 "tags",

@@ -17,8 +17,10 @@ use chrono::{DateTime, Utc};
 
 use crate::{
     ApiKey, ApiKeyId, Draft, DraftId, DraftSummary, Preferences, Prompt, PromptId, PromptSummary,
-    PromptVersion, Result, SecretHash, Session, TagCount, User, UserId,
+    PromptVersion, Result, SecretHash, Session, Slug, TagCount, User, UserId,
+    export::ExportedPrompt,
     ranking::{RankFeatures, SearchCandidate},
+    release::{Label, LabelMove, LabelTarget},
     search::{ListSpec, SearchSpec},
 };
 
@@ -29,6 +31,10 @@ pub struct PromptRecord {
     pub prompt: Prompt,
     /// Its ranking score.
     pub score: f64,
+    /// Labels to point at its first version, each recorded as a [`LabelMove`] by `actor`.
+    pub labels: Vec<String>,
+    /// Who saves it, for the label moves.
+    pub actor: String,
 }
 
 /// What a [`PromptMutator`] decided.
@@ -40,6 +46,14 @@ pub struct PromptChange {
     pub score: f64,
     /// Whether `prompt.version` is new and a version row must be written.
     pub new_version: bool,
+    /// A use to count against this version too (the version's `usage_count`). A version that
+    /// does not exist fails the change with [`crate::Error::NotFound`] (`what: "version"`).
+    pub used_version: Option<u32>,
+    /// Labels to point at `prompt.version` (moved if they exist), each recorded as a
+    /// [`LabelMove`] by `actor`.
+    pub labels: Vec<String>,
+    /// Who makes the change, for the label moves.
+    pub actor: String,
 }
 
 /// Computes a prompt's new state from its current one; `Ok(None)` leaves it untouched.
@@ -142,10 +156,127 @@ pub trait PromptStore: Send + Sync {
         slug: &str,
         version: u32,
     ) -> Result<Option<PromptVersion>>;
-    /// Every prompt of the user with all its versions (oldest version first), by slug.
-    async fn export_prompts(&self, user: UserId) -> Result<Vec<(Prompt, Vec<PromptVersion>)>>;
+    /// Every prompt of the user with all its versions (oldest first), labels and label moves
+    /// (oldest first), by slug, read as one consistent snapshot.
+    async fn export_prompts(&self, user: UserId) -> Result<Vec<ExportedPrompt>>;
+    /// The prompts whose current text includes `slug` (`{{> slug…}}`), by slug.
+    async fn dependents(&self, user: UserId, slug: &str) -> Result<Vec<PromptSummary>>;
+    /// Every folder that directly holds prompts, with how many (`support` → 2 for
+    /// `support/a` and `support/b`; `support/billing/x` counts for `support/billing`).
+    /// Prompts outside folders are not counted.
+    async fn folders(&self, user: UserId) -> Result<Vec<FolderCount>>;
     /// Recomputes every stored score (after the ranking weights changed). Returns the row count.
     async fn rescore_all(&self, scorer: &Scorer<'_>) -> Result<u64>;
+}
+
+/// A folder and the number of prompts directly in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FolderCount {
+    /// `support`, `support/billing`.
+    pub folder: String,
+    /// Prompts whose slug is `folder/<name>`.
+    pub prompts: u64,
+}
+
+/// What a label's move sees: the prompt's newest version and where the label points now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelState {
+    /// The prompt's newest version.
+    pub newest: u32,
+    /// The label's target, if it exists.
+    pub current: Option<LabelTarget>,
+}
+
+/// What a [`LabelMutator`] decided.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LabelDecision {
+    /// Point the label at this (every version it names must exist).
+    Set(LabelTarget),
+    /// Remove the label.
+    Remove,
+    /// Leave it as it is; nothing is recorded.
+    Keep,
+}
+
+/// Decides a label's move from its state, under the prompt's lock.
+pub type LabelMutator<'a> = dyn Fn(LabelState) -> Result<LabelDecision> + Send + Sync + 'a;
+
+/// Picks the version a subject gets from a label's target.
+pub type VariantPicker<'a> = dyn Fn(&LabelTarget) -> u32 + Send + Sync + 'a;
+
+/// Which version of a prompt to resolve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Selector<'a> {
+    /// The version a label names (not `latest`).
+    Label(&'a str),
+    /// A version by number.
+    Version(u32),
+    /// The newest version.
+    Latest,
+}
+
+/// A version found by [`LabelStore::resolve`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResolvedVersion {
+    /// The prompt's slug.
+    pub slug: Slug,
+    /// The prompt's newest version number.
+    pub newest: u32,
+    /// The version picked.
+    pub version: PromptVersion,
+    /// Every label of the prompt (the service works out which name this version).
+    pub labels: Vec<Label>,
+}
+
+/// What [`LabelStore::resolve`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Resolution {
+    /// The version.
+    Found(Box<ResolvedVersion>),
+    /// The user has no prompt with this slug.
+    NoPrompt,
+    /// The prompt has no such label.
+    NoLabel,
+    /// The prompt has no such version (the label's pick, or the number asked for).
+    NoVersion(u32),
+}
+
+/// Labels, their history, and resolving a prompt at a label or version.
+#[async_trait]
+pub trait LabelStore: Send + Sync {
+    /// The prompt's labels by name (`protected` left false: the service decides it). `Ok(None)`
+    /// if there is no such prompt.
+    async fn labels(&self, user: UserId, slug: &str) -> Result<Option<Vec<Label>>>;
+    /// Locks the prompt, reads the label, calls `change`, and writes the label with a
+    /// [`LabelMove`] by `actor` at `now`, atomically. `Ok(None)`: no such prompt;
+    /// `Ok(Some(None))`: `change` kept the label as it was.
+    async fn move_label(
+        &self,
+        user: UserId,
+        slug: &str,
+        label: &str,
+        actor: &str,
+        now: DateTime<Utc>,
+        change: &LabelMutator<'_>,
+    ) -> Result<Option<Option<LabelMove>>>;
+    /// The moves of the prompt's labels (of `label` only, when given), newest first, with ids
+    /// below `before`. `Ok(None)` if there is no such prompt.
+    async fn label_moves(
+        &self,
+        user: UserId,
+        slug: &str,
+        label: Option<&str>,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Option<Vec<LabelMove>>>;
+    /// The version `selector` names; for a label, `pick` chooses among a split's variants.
+    async fn resolve(
+        &self,
+        user: UserId,
+        slug: &str,
+        selector: Selector<'_>,
+        pick: &VariantPicker<'_>,
+    ) -> Result<Resolution>;
 }
 
 /// Drafts.
@@ -268,6 +399,7 @@ pub trait MetaStore: Send + Sync {
 pub trait Store:
     UserStore
     + PromptStore
+    + LabelStore
     + DraftStore
     + PreferenceStore
     + ApiKeyStore

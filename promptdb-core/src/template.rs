@@ -3,6 +3,9 @@
 //! - A placeholder is `{{`, optional spaces, a variable name (`[A-Za-z_][A-Za-z0-9_]*`), optional
 //!   spaces, `}}`. Anything else between braces (`{{#each}}`, `{{ a b }}`) is plain text, so
 //!   prompts that quote other template languages survive unchanged.
+//! - `{{> other-slug}}` includes another prompt's text (`{{> support/tone@production}}` at a
+//!   label, `{{> tone@3}}` at a version, the newest version otherwise); [`crate::PromptDb`]
+//!   expands includes, at most [`MAX_INCLUDE_DEPTH`] deep, before variables are filled.
 //! - A backslash right before `{{` writes a literal `{{`: `\{{name}}` renders as `{{name}}`.
 //! - Rendering is strict: a value for a variable the prompt does not declare is an error, and so
 //!   is a missing required variable without a default. An optional variable without a value or
@@ -16,10 +19,25 @@ use crate::{
     validate::{self, MAX_RENDERED_BYTES, MAX_VARIABLE_VALUE_BYTES},
 };
 
+/// How deep includes may nest: a prompt that includes one that includes … five levels.
+pub const MAX_INCLUDE_DEPTH: usize = 5;
+/// Most includes one prompt's text may hold.
+pub const MAX_INCLUDES: usize = 20;
+
+/// A `{{> slug@selector}}` in a template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Include<'a> {
+    /// The included prompt.
+    pub slug: &'a str,
+    /// A label or a version number; `None` for the newest version.
+    pub selector: Option<&'a str>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Segment<'a> {
     Text(&'a str),
     Var(&'a str),
+    Include(Include<'a>),
 }
 
 /// Splits `content` into text and placeholders without allocating per segment.
@@ -51,8 +69,11 @@ fn segments(content: &str) -> impl Iterator<Item = Segment<'_>> {
             });
         }
         let after = &rest[open + 2..];
-        let (consumed, seg) = match parse_placeholder(after) {
-            Some((name, len)) => (open + 2 + len, Segment::Var(name)),
+        let (consumed, seg) = match parse_include(after)
+            .map(|(inc, len)| (Segment::Include(inc), len))
+            .or_else(|| parse_placeholder(after).map(|(name, len)| (Segment::Var(name), len)))
+        {
+            Some((seg, len)) => (open + 2 + len, seg),
             None => (open + 2, Segment::Text(&rest[open..open + 2])),
         };
         let before = &rest[..open];
@@ -86,17 +107,95 @@ fn parse_placeholder(s: &str) -> Option<(&str, usize)> {
         .then_some((name, lead + name_len + spaces + 2))
 }
 
-/// The distinct variable names used in `content`, in order of first appearance.
-pub fn placeholders(content: &str) -> Vec<&str> {
-    let mut names: Vec<&str> = Vec::new();
-    for seg in segments(content) {
-        if let Segment::Var(name) = seg
-            && !names.contains(&name)
-        {
-            names.push(name);
-        }
+/// Parses `> slug@selector }}` at the start of `s`; returns the include and the bytes consumed.
+fn parse_include(s: &str) -> Option<(Include<'_>, usize)> {
+    let body = s.strip_prefix('>')?;
+    let trimmed = body.trim_start_matches(' ');
+    let lead = 1 + body.len() - trimmed.len();
+    let slug_len = trimmed
+        .bytes()
+        .take_while(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-' || *b == b'/')
+        .count();
+    let slug = &trimmed[..slug_len];
+    if validate::slug(slug).is_err() {
+        return None;
     }
-    names
+    let mut tail = &trimmed[slug_len..];
+    let mut consumed = lead + slug_len;
+    let selector = match tail.strip_prefix('@') {
+        Some(after) => {
+            let len = after
+                .bytes()
+                .take_while(|b| {
+                    b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'.' | b'-')
+                })
+                .count();
+            if len == 0 {
+                return None;
+            }
+            tail = &after[len..];
+            consumed += 1 + len;
+            Some(&after[..len])
+        }
+        None => None,
+    };
+    let tail_trimmed = tail.trim_start_matches(' ');
+    consumed += tail.len() - tail_trimmed.len();
+    tail_trimmed
+        .starts_with("}}")
+        .then_some((Include { slug, selector }, consumed + 2))
+}
+
+/// The distinct variable names used in `content`, in order of first appearance. Linear in the
+/// content's length.
+pub fn placeholders(content: &str) -> Vec<&str> {
+    let mut seen = std::collections::HashSet::new();
+    segments(content)
+        .filter_map(|seg| match seg {
+            Segment::Var(name) if seen.insert(name) => Some(name),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The includes in `content`, in order, each once.
+pub fn includes(content: &str) -> Vec<Include<'_>> {
+    let mut seen = std::collections::HashSet::new();
+    segments(content)
+        .filter_map(|seg| match seg {
+            Segment::Include(inc) if seen.insert(inc) => Some(inc),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `content` with every include replaced by `text_of` it (the included prompt's text, its own
+/// includes already expanded); an include `text_of` knows nothing of stays as written. Escapes
+/// and placeholders stay as they are, for [`render`].
+pub fn expand<'m>(content: &str, text_of: impl Fn(Include<'_>) -> Option<&'m str>) -> String {
+    let mut out = String::with_capacity(content.len());
+    let mut copied = 0;
+    while let Some((start, end, include)) = find_include(content, copied) {
+        out.push_str(&content[copied..start]);
+        out.push_str(text_of(include).unwrap_or(&content[start..end]));
+        copied = end;
+    }
+    out.push_str(&content[copied..]);
+    out
+}
+
+/// The first include in `s` at or after `from`: its byte range and what it names. Scans the way
+/// [`segments`] does, escapes included.
+fn find_include(s: &str, mut from: usize) -> Option<(usize, usize, Include<'_>)> {
+    while let Some(rel) = s[from..].find("{{") {
+        let open = from + rel;
+        let escaped = open > 0 && s.as_bytes()[open - 1] == b'\\';
+        if !escaped && let Some((include, len)) = parse_include(&s[open + 2..]) {
+            return Some((open, open + 2 + len, include));
+        }
+        from = open + 2;
+    }
+    None
 }
 
 /// Escapes every `{{` in `text` so that it renders literally.
@@ -112,6 +211,8 @@ pub fn render(
     declared: &[Variable],
     values: &BTreeMap<String, String>,
 ) -> Result<String> {
+    // Bounded by the declarations: the loop stops at the first undeclared name, which comes at
+    // the latest after `declared.len()` values.
     for (name, value) in values {
         if !declared.iter().any(|v| v.name == *name) {
             let known: Vec<&str> = declared.iter().map(|v| v.name.as_str()).collect();
@@ -157,6 +258,8 @@ pub fn render(
     for seg in segments(content) {
         match seg {
             Segment::Text(text) => out.push_str(text),
+            // Expanded before rendering; one left here names a prompt that was not expanded.
+            Segment::Include(_) => {}
             Segment::Var(name) => {
                 let value = values
                     .get(name)
@@ -258,6 +361,51 @@ mod tests {
                 s.replace("\\{{", "{{")
             );
         }
+    }
+
+    #[test]
+    fn includes_are_found_and_expanded() {
+        let c = "A {{> tone}} B {{> support/greeting@production}} C {{>tone@3 }} \\{{> lit}} {{> Bad}} {{> tone}}";
+        let found: Vec<(&str, Option<&str>)> =
+            includes(c).iter().map(|i| (i.slug, i.selector)).collect();
+        assert_eq!(
+            found,
+            vec![
+                ("tone", None),
+                ("support/greeting", Some("production")),
+                ("tone", Some("3"))
+            ]
+        );
+        assert!(placeholders(c).is_empty(), "includes are not variables");
+        let out = expand(c, |i| match (i.slug, i.selector) {
+            ("tone", None) => Some("kind {{mood}}"),
+            ("tone", Some("3")) => Some("v3"),
+            _ => None,
+        });
+        assert_eq!(
+            out,
+            "A kind {{mood}} B {{> support/greeting@production}} C v3 \\{{> lit}} {{> Bad}} kind {{mood}}"
+        );
+        let declared = [var("mood", true, None)];
+        let rendered = render(
+            &out.replace("{{> support/greeting@production}}", "hi"),
+            &declared,
+            &values(&[("mood", "calm")]),
+        )
+        .unwrap();
+        assert_eq!(
+            rendered,
+            "A kind calm B hi C v3 {{> lit}} {{> Bad}} kind calm"
+        );
+    }
+
+    #[test]
+    fn many_values_stop_at_the_first_undeclared_one() {
+        let many: BTreeMap<String, String> = (0..1000)
+            .map(|i| (format!("v{i:04}"), String::new()))
+            .collect();
+        let err = render("x", &[var("v0000", true, None)], &many).unwrap_err();
+        assert_eq!(err.field(), Some("variables.v0001"));
     }
 
     #[test]

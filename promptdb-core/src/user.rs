@@ -24,8 +24,11 @@ pub struct User {
 pub enum Scope {
     /// Read the user's prompts, drafts and preferences.
     Read,
-    /// Create, change and delete them.
+    /// Create, change and delete them, and move labels that are not protected.
     Write,
+    /// Move any label, protected ones (`production`) included: release a version to the
+    /// applications that resolve it.
+    Release,
 }
 
 impl Scope {
@@ -34,6 +37,7 @@ impl Scope {
         match self {
             Self::Read => "read",
             Self::Write => "write",
+            Self::Release => "release",
         }
     }
 }
@@ -45,21 +49,52 @@ pub struct Principal {
     user_id: UserId,
     can_read: bool,
     can_write: bool,
+    can_release: bool,
+    actor: Option<std::sync::Arc<str>>,
 }
 
 impl Principal {
-    /// A principal with the given scopes.
+    /// A principal with the given scopes (write and release imply read).
     pub fn new(user_id: UserId, scopes: &[Scope]) -> Self {
         Self {
             user_id,
-            can_read: scopes.contains(&Scope::Read) || scopes.contains(&Scope::Write),
+            can_read: !scopes.is_empty(),
             can_write: scopes.contains(&Scope::Write),
+            can_release: scopes.contains(&Scope::Release),
+            actor: None,
         }
     }
 
-    /// A principal that may read and write.
+    /// A principal with every scope: the owner at their own machine (local mode, stdio).
     pub fn full(user_id: UserId) -> Self {
-        Self::new(user_id, &[Scope::Read, Scope::Write])
+        Self::new(user_id, &[Scope::Read, Scope::Write, Scope::Release])
+    }
+
+    /// The same principal, described as `actor` in the records it leaves (label moves):
+    /// `api key "ci" (pdb_AbCd1234)`, `browser session`.
+    pub fn with_actor(mut self, actor: impl Into<std::sync::Arc<str>>) -> Self {
+        self.actor = Some(actor.into());
+        self
+    }
+
+    /// How the caller signed in, when the frontend said.
+    pub fn actor(&self) -> Option<&str> {
+        self.actor.as_deref()
+    }
+
+    /// The scopes it holds.
+    pub fn scopes(&self) -> Vec<Scope> {
+        let mut out = Vec::with_capacity(3);
+        if self.can_read {
+            out.push(Scope::Read);
+        }
+        if self.can_write {
+            out.push(Scope::Write);
+        }
+        if self.can_release {
+            out.push(Scope::Release);
+        }
+        out
     }
 
     /// A principal that may only read.
@@ -80,5 +115,10 @@ impl Principal {
     /// Whether it may write.
     pub fn can_write(&self) -> bool {
         self.can_write
+    }
+
+    /// Whether it may move protected labels.
+    pub fn can_release(&self) -> bool {
+        self.can_release
     }
 }

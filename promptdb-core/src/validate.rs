@@ -1,8 +1,32 @@
 //! Limits and shape rules for every input. Each check returns the reason in words; callers attach
 //! the field path, so every rejection says which field and why.
 
-/// Longest slug, in bytes (slugs are ASCII).
-pub const MAX_SLUG_LEN: usize = 64;
+/// Longest slug, folders included, in bytes (slugs are ASCII).
+pub const MAX_SLUG_LEN: usize = 128;
+/// Longest slug derived from a name.
+pub const MAX_DERIVED_SLUG_LEN: usize = 64;
+/// Most `/`-separated segments in a slug: a prompt five folders deep.
+pub const MAX_SLUG_SEGMENTS: usize = 6;
+/// The slug rule as a regular expression (the OpenAPI document and tool schemas state it).
+pub const SLUG_PATTERN: &str = "^[a-z0-9]+(-[a-z0-9]+)*(/[a-z0-9]+(-[a-z0-9]+)*){0,5}$";
+/// Longest label name.
+pub const MAX_LABEL_LEN: usize = 36;
+/// The label rule as a regular expression.
+pub const LABEL_PATTERN: &str = "^[a-z0-9_.-]{1,36}$";
+/// Most messages in a chat prompt.
+pub const MAX_MESSAGES: usize = 50;
+/// Largest `config` object, in bytes of JSON.
+pub const MAX_CONFIG_BYTES: usize = 16 * 1024;
+/// How deep a `config` object may nest.
+pub const MAX_CONFIG_DEPTH: usize = 16;
+/// Longest commit message, in characters.
+pub const MAX_COMMIT_MESSAGE_CHARS: usize = 1_000;
+/// Most variants in an A/B split.
+pub const MAX_VARIANTS: usize = 10;
+/// Most prompts resolved in one batch.
+pub const MAX_RESOLVE_BATCH: usize = 50;
+/// Longest A/B subject (a user or session id), in bytes.
+pub const MAX_SUBJECT_LEN: usize = 256;
 /// Longest prompt name, in characters.
 pub const MAX_NAME_CHARS: usize = 200;
 /// Longest prompt description, in characters.
@@ -52,7 +76,9 @@ pub const MAX_DISPLAY_NAME_CHARS: usize = 200;
 
 pub(crate) type Reason = String;
 
-/// Slug rule: `^[a-z0-9]+(-[a-z0-9]+)*$`, at most [`MAX_SLUG_LEN`] bytes.
+/// Slug rule ([`SLUG_PATTERN`]): segments of lower-case letters and digits joined by single
+/// hyphens, separated by `/` into at most [`MAX_SLUG_SEGMENTS`] parts, at most [`MAX_SLUG_LEN`]
+/// bytes in all.
 pub fn slug(s: &str) -> Result<(), Reason> {
     if s.is_empty() {
         return Err("must not be empty".into());
@@ -63,18 +89,83 @@ pub fn slug(s: &str) -> Result<(), Reason> {
             s.len()
         ));
     }
-    let bytes = s.as_bytes();
-    let shape_ok = bytes
-        .iter()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
-        && bytes[0] != b'-'
-        && bytes[bytes.len() - 1] != b'-'
-        && !s.contains("--");
-    if !shape_ok {
+    let segment_ok = |seg: &str| {
+        let bytes = seg.as_bytes();
+        !bytes.is_empty()
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+            && bytes[0] != b'-'
+            && bytes[bytes.len() - 1] != b'-'
+            && !seg.contains("--")
+    };
+    if !s.split('/').all(segment_ok) {
         return Err(format!(
-            "`{}` is not a valid slug: use lower-case letters, digits and single hyphens between them (like `code-review`)",
+            "`{}` is not a valid slug: use lower-case letters, digits and single hyphens between them (like `code-review`), with `/` between folders (like `support/triage`)",
             truncate_for_message(s)
         ));
+    }
+    if s.split('/').count() > MAX_SLUG_SEGMENTS {
+        return Err(format!("at most {} folders deep", MAX_SLUG_SEGMENTS - 1));
+    }
+    Ok(())
+}
+
+/// A folder: a slug's folder part, `support` or `support/billing`.
+pub fn folder(s: &str) -> Result<(), Reason> {
+    if s.split('/').count() >= MAX_SLUG_SEGMENTS {
+        return Err(format!("at most {} folders deep", MAX_SLUG_SEGMENTS - 1));
+    }
+    slug(s).map_err(|_| {
+        format!(
+            "`{}` is not a valid folder: use lower-case words joined by hyphens, with `/` between folders (like `support/billing`)",
+            truncate_for_message(s)
+        )
+    })
+}
+
+/// Label rule ([`LABEL_PATTERN`]): lower-case letters, digits, `_`, `.` and `-`, at most
+/// [`MAX_LABEL_LEN`] characters.
+pub fn label(s: &str) -> Result<(), Reason> {
+    if s.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if s.len() > MAX_LABEL_LEN {
+        return Err(format!(
+            "must be at most {MAX_LABEL_LEN} characters (got {})",
+            s.len()
+        ));
+    }
+    if !s
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'.' | b'-'))
+    {
+        return Err(format!(
+            "`{}` is not a valid label: use lower-case letters, digits, `_`, `.` and `-` (like `production`)",
+            truncate_for_message(s)
+        ));
+    }
+    Ok(())
+}
+
+/// A `config` object: at most [`MAX_CONFIG_BYTES`] of JSON, nested at most
+/// [`MAX_CONFIG_DEPTH`] deep.
+pub(crate) fn config(c: &serde_json::Map<String, serde_json::Value>) -> Result<(), Reason> {
+    fn depth(v: &serde_json::Value) -> usize {
+        match v {
+            serde_json::Value::Array(a) => 1 + a.iter().map(depth).max().unwrap_or(0),
+            serde_json::Value::Object(o) => 1 + o.values().map(depth).max().unwrap_or(0),
+            _ => 0,
+        }
+    }
+    let bytes = serde_json::to_vec(c).map(|v| v.len()).unwrap_or(usize::MAX);
+    if bytes > MAX_CONFIG_BYTES {
+        return Err(format!(
+            "must be at most {MAX_CONFIG_BYTES} bytes of JSON (got {bytes})"
+        ));
+    }
+    if c.values().map(depth).max().unwrap_or(0) + 1 > MAX_CONFIG_DEPTH {
+        return Err(format!("must nest at most {MAX_CONFIG_DEPTH} levels deep"));
     }
     Ok(())
 }

@@ -3,8 +3,9 @@
 //! same routes as [`crate::rest::router`]; a test checks the two agree.
 
 use promptdb_core::{
-    ApiKey, CreatedApiKey, Draft, DraftSummary, Export, NewApiKey, Page, Preferences, Prompt,
-    PromptPatch, PromptSummary, PromptUsage, PromptVersion, RenderedPrompt, SaveDraft,
+    ApiKey, CreatedApiKey, Draft, DraftSummary, Export, LabelMove, LabelTarget, NewApiKey, Page,
+    Preferences, Prompt, PromptPatch, PromptSummary, PromptUsage, PromptVersion, RenderedPrompt,
+    Resolved, SaveDraft, diff::VersionDiff,
 };
 use schemars::{JsonSchema, SchemaGenerator, generate::SchemaSettings};
 use serde_json::{Map, Value, json};
@@ -12,7 +13,10 @@ use serde_json::{Map, Value, json};
 use crate::{
     Health,
     error::ErrorBody,
-    rest::{CreatePrompts, CreatedPrompts, DraftList, KeyList, Me, RenderRequest, TagList},
+    rest::{
+        CreatePrompts, CreatedPrompts, Dependents, DraftList, FolderList, KeyList, LabelList, Me,
+        RenderRequest, Resolutions, ResolveMany, RestoreRequest, TagList, UseRequest,
+    },
 };
 
 /// One documented operation.
@@ -41,6 +45,13 @@ fn query_param(name: &str, description: &str, schema: Value) -> Value {
 }
 
 impl Builder {
+    /// Marks the request body of an operation already added as optional.
+    fn optional_body(&mut self, method: &str, path: &str) {
+        if let Some(op) = self.paths.get_mut(path).and_then(|p| p.get_mut(method)) {
+            op["requestBody"]["required"] = json!(false);
+        }
+    }
+
     fn schema<T: JsonSchema>(&mut self) -> Value {
         serde_json::to_value(self.generator.subschema_for::<T>()).unwrap_or_default()
     }
@@ -277,18 +288,20 @@ fn build() -> (Value, Vec<Operation>) {
         false,
     );
     let usage = b.schema::<PromptUsage>();
+    let use_request = b.schema::<UseRequest>();
     b.op(
         "post",
         "/api/v1/prompts/{slug}/uses",
         "trackPromptUse",
         "prompts",
-        "Record a use",
+        "Record a use (of the version a resolve served, when the body names it)",
         vec![slug()],
-        None,
+        Some(use_request),
         (200, "Recorded", Some(usage)),
         &[404, 422],
         false,
     );
+    b.optional_body("post", "/api/v1/prompts/{slug}/uses");
     let render = b.schema::<RenderRequest>();
     let rendered = b.schema::<RenderedPrompt>();
     b.op(
@@ -525,6 +538,173 @@ fn build() -> (Value, Vec<Operation>) {
     );
     let _ = b.schema::<ApiKey>();
 
+    // Releases.
+    let label = || path_param("label", "The label (`production`, `staging`, …)");
+    let version_path = || path_param("version", "The version number");
+    let moved = b.schema::<LabelMove>();
+    let labels = b.schema::<LabelList>();
+    b.op(
+        "get",
+        "/api/v1/prompts/{slug}/labels",
+        "listLabels",
+        "releases",
+        "The prompt's labels (`latest` always names the newest version and is not listed)",
+        vec![slug()],
+        None,
+        (200, "Labels", Some(labels)),
+        &[404, 422],
+        false,
+    );
+    let target = b.schema::<LabelTarget>();
+    b.op(
+        "put",
+        "/api/v1/prompts/{slug}/labels/{label}",
+        "setLabel",
+        "releases",
+        "Point a label at a version or split it between versions (A/B); protected labels need the release scope",
+        vec![slug(), label()],
+        Some(target),
+        (200, "The move (recorded)", Some(moved.clone())),
+        &[404],
+        false,
+    );
+    b.op(
+        "delete",
+        "/api/v1/prompts/{slug}/labels/{label}",
+        "removeLabel",
+        "releases",
+        "Remove a label (recorded)",
+        vec![slug(), label()],
+        None,
+        (200, "The move", Some(moved.clone())),
+        &[404, 422],
+        false,
+    );
+    b.op(
+        "post",
+        "/api/v1/prompts/{slug}/labels/{label}/rollback",
+        "rollbackLabel",
+        "releases",
+        "Move a label back to where it pointed before its last move",
+        vec![slug(), label()],
+        None,
+        (200, "The move", Some(moved)),
+        &[404, 409, 422],
+        false,
+    );
+    let moves = b.schema::<Page<LabelMove>>();
+    b.op(
+        "get",
+        "/api/v1/prompts/{slug}/label-moves",
+        "labelMoves",
+        "releases",
+        "Every recorded move of the prompt's labels, newest first",
+        vec![
+            slug(),
+            query_param(
+                "label",
+                "Only this label's moves",
+                json!({ "type": "string" }),
+            ),
+            limit(),
+            cursor(),
+        ],
+        None,
+        (200, "A page of moves", Some(moves)),
+        &[404, 422],
+        false,
+    );
+    let restore = b.schema::<RestoreRequest>();
+    let restored = b.schema::<Prompt>();
+    b.op(
+        "post",
+        "/api/v1/prompts/{slug}/versions/{version}/restore",
+        "restoreVersion",
+        "releases",
+        "Write an old version's content as a new version",
+        vec![slug(), version_path()],
+        Some(restore),
+        (200, "The prompt with its new version", Some(restored)),
+        &[404],
+        false,
+    );
+    let diff = b.schema::<VersionDiff>();
+    let version_query = |name: &str, what: &str| json!({ "name": name, "in": "query", "required": true, "description": what, "schema": { "type": "integer", "minimum": 1 } });
+    b.op(
+        "get",
+        "/api/v1/prompts/{slug}/diff",
+        "diffVersions",
+        "releases",
+        "A line diff of two versions and the other fields that changed",
+        vec![
+            slug(),
+            version_query("from", "The older version"),
+            version_query("to", "The newer version"),
+        ],
+        None,
+        (200, "The difference", Some(diff)),
+        &[404, 422],
+        false,
+    );
+    let dependents = b.schema::<Dependents>();
+    b.op(
+        "get",
+        "/api/v1/prompts/{slug}/dependents",
+        "dependents",
+        "releases",
+        "The prompts that include this one",
+        vec![slug()],
+        None,
+        (200, "Dependents", Some(dependents)),
+        &[404, 422],
+        false,
+    );
+    let folders = b.schema::<FolderList>();
+    b.op(
+        "get",
+        "/api/v1/folders",
+        "listFolders",
+        "prompts",
+        "Folders as a tree with prompt counts",
+        vec![],
+        None,
+        (200, "Folders", Some(folders)),
+        &[],
+        false,
+    );
+    let resolved = b.schema::<Resolved>();
+    b.op(
+        "get",
+        "/api/v1/resolve/{slug}",
+        "resolvePrompt",
+        "releases",
+        "A prompt as an application gets it: at a label (`production` by default) or a version; a split picks by `subject`",
+        vec![
+            path_param("slug", "The prompt's slug; folders may be written with `/` or `%2F`"),
+            query_param("label", "A label; not with `version`", json!({ "type": "string" })),
+            query_param("version", "A version; not with `label`", json!({ "type": "integer", "minimum": 1 })),
+            query_param("subject", "A user or session id: the same subject gets the same variant of a split", json!({ "type": "string", "minLength": 1, "maxLength": 256 })),
+        ],
+        None,
+        (200, "The version served", Some(resolved)),
+        &[404, 422],
+        false,
+    );
+    let many = b.schema::<ResolveMany>();
+    let results = b.schema::<Resolutions>();
+    b.op(
+        "post",
+        "/api/v1/resolve",
+        "resolvePrompts",
+        "releases",
+        "Resolve up to 50 prompts in one call, each optionally rendered; each answers on its own",
+        vec![],
+        Some(many),
+        (200, "One result per prompt, in order", Some(results)),
+        &[],
+        false,
+    );
+
     let schemas = b.generator.take_definitions(true);
     let doc = json!({
         "openapi": "3.1.0",
@@ -537,7 +717,7 @@ fn build() -> (Value, Vec<Operation>) {
         "servers": [{ "url": "/" }],
         "security": [{ "bearerAuth": [] }],
         "tags": [
-            { "name": "prompts" }, { "name": "drafts" }, { "name": "account" }, { "name": "health" }
+            { "name": "prompts" }, { "name": "releases" }, { "name": "drafts" }, { "name": "account" }, { "name": "health" }
         ],
         "paths": b.paths,
         "components": {

@@ -365,6 +365,8 @@ pub struct OidcSettings {
     pub read_scope: String,
     /// The scope that grants writing (and reading).
     pub write_scope: String,
+    /// The scope that grants moving protected labels (releasing to `production`).
+    pub release_scope: String,
     /// Tolerated clock difference with the provider, in seconds.
     pub clock_skew_secs: u64,
     /// How long the provider's signing keys are kept before they are fetched again, in seconds.
@@ -398,6 +400,7 @@ impl Default for OidcSettings {
             ],
             read_scope: "promptdb:read".into(),
             write_scope: "promptdb:write".into(),
+            release_scope: "promptdb:release".into(),
             clock_skew_secs: 30,
             jwks_ttl_secs: 3_600,
             jwks_refresh_min_interval_secs: 10,
@@ -417,6 +420,7 @@ impl fmt::Debug for OidcSettings {
             .field("algorithms", &self.algorithms)
             .field("read_scope", &self.read_scope)
             .field("write_scope", &self.write_scope)
+            .field("release_scope", &self.release_scope)
             .field("clock_skew_secs", &self.clock_skew_secs)
             .field("jwks_ttl_secs", &self.jwks_ttl_secs)
             .field(
@@ -547,6 +551,7 @@ impl AuthSettings {
         for (name, scope) in [
             ("auth.oidc.read_scope", &o.read_scope),
             ("auth.oidc.write_scope", &o.write_scope),
+            ("auth.oidc.release_scope", &o.release_scope),
         ] {
             if scope.is_empty() || scope.contains(char::is_whitespace) {
                 anyhow::bail!("invalid setting {name}: must be one word");
@@ -554,6 +559,11 @@ impl AuthSettings {
         }
         if o.read_scope == o.write_scope {
             anyhow::bail!("invalid setting auth.oidc.write_scope: must differ from read_scope");
+        }
+        if o.release_scope == o.read_scope || o.release_scope == o.write_scope {
+            anyhow::bail!(
+                "invalid setting auth.oidc.release_scope: must differ from read_scope and write_scope"
+            );
         }
         if o.jwks_ttl_secs == 0 || o.http_timeout_ms == 0 {
             anyhow::bail!(

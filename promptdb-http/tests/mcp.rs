@@ -154,7 +154,7 @@ async fn health_and_identity() {
     let me = ok(call(&f.client, "test_auth", json!({})).await);
     assert_eq!(me["user_id"], f.me.user_id().to_string());
     assert_eq!(me["display_name"], "Ada");
-    assert_eq!(me["scopes"], json!(["read", "write"]));
+    assert_eq!(me["scopes"], json!(["read", "write", "release"]));
 }
 
 #[tokio::test]

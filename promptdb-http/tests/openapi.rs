@@ -11,6 +11,7 @@ use serde_json::Value;
 
 fn concrete(path: &str) -> String {
     path.replace("{slug}", "some-slug")
+        .replace("{label}", "staging")
         .replace("{version}", "1")
         .replace("{id}", "01a20000-0000-7000-8000-000000000000")
 }
@@ -31,6 +32,12 @@ async fn every_documented_operation_is_routed_and_nothing_else_is() {
         Method::DELETE,
     ];
     let paths: HashSet<&str> = ops.iter().map(|o| o.path).collect();
+    for routed in promptdb_http::rest::paths() {
+        assert!(
+            paths.contains(routed.as_str()),
+            "{routed} is routed but not documented"
+        );
+    }
     for path in paths {
         for method in &all {
             let documented = ops

@@ -165,7 +165,7 @@ async fn create_rejects_bad_input_by_field_and_saves_nothing() {
             json!({ "prompts": [{ "name": "n" }] }),
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid",
-            "prompts[0]",
+            "prompts[0].content",
         ),
         (
             json!({ "prompts": [] }),

@@ -26,6 +26,7 @@ use sqlx::{
 
 mod drafts;
 mod keys;
+mod labels;
 mod prompts;
 mod rows;
 mod sessions;

@@ -2,16 +2,22 @@
 
 use async_trait::async_trait;
 use promptdb_core::{
-    Error, Prompt, PromptId, PromptSummary, PromptVersion, TagCount, UserId,
+    Error, LabelTarget, Prompt, PromptId, PromptSummary, PromptVersion, TagCount, UserId,
+    export::ExportedPrompt,
     ranking::{RankFeatures, SearchCandidate},
     search::{self, Filters, ListSpec, SearchSpec, SearchTerm},
-    store::{Inserted, PromptMutator, PromptRecord, PromptStore, Ranked, Scorer},
+    store::{FolderCount, Inserted, PromptMutator, PromptRecord, PromptStore, Ranked, Scorer},
 };
-use sqlx::{PgConnection, Postgres, QueryBuilder, Row, types::Json};
+use sqlx::{AssertSqlSafe, PgConnection, Postgres, QueryBuilder, Row, types::Json};
 use tracing::instrument;
 use uuid::Uuid;
 
-use crate::{PostgresStore, map_err, map_owned_write, rows};
+use crate::{
+    PostgresStore,
+    labels::write_label,
+    map_err, map_owned_write,
+    rows::{self, PROMPT_COLUMNS, VERSION_COLUMNS},
+};
 
 /// The weighted search vector from five folded texts bound at `$first`…`$first+4`.
 fn search_vector(first: usize) -> String {
@@ -35,7 +41,7 @@ fn search_texts(p: &Prompt) -> [String; 5] {
         search::index_text(&p.name),
         search::index_text(&p.tags.join(" ")),
         search::index_text(&p.description),
-        search::index_text(&p.content),
+        search::index_text(&p.body_text()),
     ]
 }
 
@@ -50,8 +56,8 @@ const SUMMARY_COLUMNS: &str = "p.id, p.slug, p.name, p.description, p.tags, p.pi
 
 async fn insert_version(conn: &mut PgConnection, pk: i64, p: &Prompt) -> Result<(), Error> {
     sqlx::query(
-        "INSERT INTO prompt_versions (prompt_pk, version, name, description, content, tags, variables, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO prompt_versions (prompt_pk, version, name, description, content, tags, variables, created_at, \
+         kind, messages, config, commit_message) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(pk)
     .bind(i32::try_from(p.version).map_err(Error::backend)?)
@@ -61,6 +67,38 @@ async fn insert_version(conn: &mut PgConnection, pk: i64, p: &Prompt) -> Result<
     .bind(Json(&p.tags))
     .bind(Json(&p.variables))
     .bind(p.updated_at)
+    .bind(p.kind.as_str())
+    .bind(Json(&p.messages))
+    .bind(Json(&p.config))
+    .bind(&p.commit_message)
+    .execute(&mut *conn)
+    .await
+    .map_err(map_err)?;
+    Ok(())
+}
+
+/// Records which slugs the prompt's text includes (replacing what was recorded).
+async fn write_includes(
+    conn: &mut PgConnection,
+    pk: i64,
+    user: UserId,
+    p: &Prompt,
+) -> Result<(), Error> {
+    sqlx::query("DELETE FROM prompt_includes WHERE prompt_pk = $1")
+        .bind(pk)
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    let targets = p.include_targets();
+    if targets.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO prompt_includes (prompt_pk, user_id, target_slug) SELECT $1, $2, unnest($3::text[])",
+    )
+    .bind(pk)
+    .bind(user.as_uuid())
+    .bind(&targets)
     .execute(&mut *conn)
     .await
     .map_err(map_err)?;
@@ -89,6 +127,12 @@ async fn insert_tags(
 }
 
 fn push_filters(qb: &mut QueryBuilder<Postgres>, filters: &Filters, skip_tags: usize) {
+    if let Some((from, to)) = filters.folder_range() {
+        qb.push(" AND p.slug >= ")
+            .push_bind(from)
+            .push(" AND p.slug < ")
+            .push_bind(to);
+    }
     if let Some(pinned) = filters.pinned {
         qb.push(" AND p.pinned = ").push_bind(pinned);
     }
@@ -170,13 +214,21 @@ impl PromptStore for PostgresStore {
         // One statement per prompt: the row, then its search vector.
         let insert = format!(
             "WITH p AS (INSERT INTO prompts (id, user_id, slug, pinned, favorite, score, usage_count, last_used_at, \
-             created_at, updated_at, version, name, description, tags, variables, content) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING pk, user_id), \
+             created_at, updated_at, version, name, description, tags, variables, content, kind, messages, config, \
+             commit_message) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) \
+             RETURNING pk, user_id), \
              s AS (INSERT INTO prompt_search (prompt_pk, user_id, search) SELECT pk, user_id, {} FROM p) \
              SELECT pk FROM p",
-            search_vector(17)
+            search_vector(21)
         );
-        for PromptRecord { prompt: p, score } in prompts {
+        for PromptRecord {
+            prompt: p,
+            score,
+            labels,
+            actor,
+        } in prompts
+        {
             let texts = search_texts(p);
             let pk: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(insert.clone()))
                 .bind(p.id.as_uuid())
@@ -195,6 +247,10 @@ impl PromptStore for PostgresStore {
                 .bind(Json(&p.tags))
                 .bind(Json(&p.variables))
                 .bind(&p.content)
+                .bind(p.kind.as_str())
+                .bind(Json(&p.messages))
+                .bind(Json(&p.config))
+                .bind(&p.commit_message)
                 .bind(&texts[0])
                 .bind(&texts[1])
                 .bind(&texts[2])
@@ -211,6 +267,18 @@ impl PromptStore for PostgresStore {
                 })?;
             insert_version(&mut tx, pk, p).await?;
             insert_tags(&mut tx, pk, user, &p.tags).await?;
+            write_includes(&mut tx, pk, user, p).await?;
+            for label in labels {
+                write_label(
+                    &mut tx,
+                    pk,
+                    label,
+                    Some(&LabelTarget::version(p.version)),
+                    actor,
+                    p.updated_at,
+                )
+                .await?;
+            }
         }
         tx.commit().await.map_err(map_err)?;
         Ok(Inserted::All)
@@ -219,10 +287,9 @@ impl PromptStore for PostgresStore {
     #[instrument(level = "debug", skip_all)]
     async fn prompt(&self, user: UserId, slug: &str) -> Result<Option<Prompt>, Error> {
         let mut tx = self.user_tx(user).await?;
-        let row = sqlx::query(
-            "SELECT id, slug, name, description, content, tags, variables, pinned, favorite, usage_count, \
-             last_used_at, created_at, updated_at, version FROM prompts WHERE user_id = $1 AND slug = $2",
-        )
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {PROMPT_COLUMNS} FROM prompts WHERE user_id = $1 AND slug = $2"
+        )))
         .bind(user.as_uuid())
         .bind(slug)
         .fetch_optional(&mut *tx)
@@ -240,10 +307,9 @@ impl PromptStore for PostgresStore {
         change: &PromptMutator<'_>,
     ) -> Result<Option<Prompt>, Error> {
         let mut tx = self.user_tx(user).await?;
-        let row = sqlx::query(
-            "SELECT pk, id, slug, name, description, content, tags, variables, pinned, favorite, usage_count, \
-             last_used_at, created_at, updated_at, version FROM prompts WHERE user_id = $1 AND slug = $2 FOR UPDATE",
-        )
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT pk, {PROMPT_COLUMNS} FROM prompts WHERE user_id = $1 AND slug = $2 FOR UPDATE"
+        )))
         .bind(user.as_uuid())
         .bind(slug)
         .fetch_optional(&mut *tx)
@@ -259,20 +325,19 @@ impl PromptStore for PostgresStore {
         let text_changed = p.name != current.name
             || p.description != current.description
             || p.content != current.content
+            || p.messages != current.messages
             || p.tags != current.tags;
+        const SET: &str = "name = $1, description = $2, content = $3, tags = $4, variables = $5, pinned = $6, \
+             favorite = $7, usage_count = $8, last_used_at = $9, updated_at = $10, version = $11, score = $12, \
+             kind = $14, messages = $15, config = $16, commit_message = $17";
         let update = if text_changed {
             format!(
-                "WITH p AS (UPDATE prompts SET name = $1, description = $2, content = $3, tags = $4, variables = $5, \
-                 pinned = $6, favorite = $7, usage_count = $8, last_used_at = $9, updated_at = $10, version = $11, \
-                 score = $12 WHERE pk = $13 RETURNING pk) \
+                "WITH p AS (UPDATE prompts SET {SET} WHERE pk = $13 RETURNING pk) \
                  UPDATE prompt_search SET search = {} WHERE prompt_pk = (SELECT pk FROM p)",
-                search_vector(14)
+                search_vector(18)
             )
         } else {
-            "UPDATE prompts SET name = $1, description = $2, content = $3, tags = $4, variables = $5, pinned = $6, \
-             favorite = $7, usage_count = $8, last_used_at = $9, updated_at = $10, version = $11, score = $12 \
-             WHERE pk = $13"
-                .to_owned()
+            format!("UPDATE prompts SET {SET} WHERE pk = $13")
         };
         let mut query = sqlx::query(sqlx::AssertSqlSafe(update))
             .bind(&p.name)
@@ -287,7 +352,11 @@ impl PromptStore for PostgresStore {
             .bind(p.updated_at)
             .bind(i32::try_from(p.version).map_err(Error::backend)?)
             .bind(next.score)
-            .bind(pk);
+            .bind(pk)
+            .bind(p.kind.as_str())
+            .bind(Json(&p.messages))
+            .bind(Json(&p.config))
+            .bind(&p.commit_message);
         if text_changed {
             for text in search_texts(p) {
                 query = query.bind(text);
@@ -296,6 +365,34 @@ impl PromptStore for PostgresStore {
         query.execute(&mut *tx).await.map_err(map_err)?;
         if next.new_version {
             insert_version(&mut tx, pk, p).await?;
+        }
+        if let Some(used) = next.used_version {
+            let counted = sqlx::query(
+                "UPDATE prompt_versions SET usage_count = usage_count + 1 WHERE prompt_pk = $1 AND version = $2",
+            )
+            .bind(pk)
+            .bind(i32::try_from(used).map_err(Error::backend)?)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?
+            .rows_affected();
+            if counted == 0 {
+                return Err(Error::not_found("version", format!("{slug}@{used}")));
+            }
+        }
+        if p.content != current.content || p.messages != current.messages {
+            write_includes(&mut tx, pk, user, p).await?;
+        }
+        for label in &next.labels {
+            write_label(
+                &mut tx,
+                pk,
+                label,
+                Some(&LabelTarget::version(p.version)),
+                &next.actor,
+                p.updated_at,
+            )
+            .await?;
         }
         if p.tags != current.tags {
             sqlx::query("DELETE FROM prompt_tags WHERE prompt_pk = $1")
@@ -473,10 +570,10 @@ impl PromptStore for PostgresStore {
         let Some((pk, id)) = prompt else {
             return Ok(None);
         };
-        let rows = sqlx::query(
-            "SELECT version, name, description, content, tags, variables, created_at FROM prompt_versions \
-             WHERE prompt_pk = $1 AND version < $2 ORDER BY version DESC LIMIT $3",
-        )
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {VERSION_COLUMNS} FROM prompt_versions \
+             WHERE prompt_pk = $1 AND version < $2 ORDER BY version DESC LIMIT $3"
+        )))
         .bind(pk)
         .bind(before.map_or(i64::MAX, i64::from))
         .bind(i64::from(limit))
@@ -500,7 +597,8 @@ impl PromptStore for PostgresStore {
     ) -> Result<Option<PromptVersion>, Error> {
         let mut tx = self.user_tx(user).await?;
         let row = sqlx::query(
-            "SELECT p.id, v.version, v.name, v.description, v.content, v.tags, v.variables, v.created_at \
+            "SELECT p.id, v.version, v.name, v.description, v.content, v.tags, v.variables, v.created_at, \
+             v.kind, v.messages, v.config, v.commit_message, v.usage_count \
              FROM prompts p JOIN prompt_versions v ON v.prompt_pk = p.pk \
              WHERE p.user_id = $1 AND p.slug = $2 AND v.version = $3",
         )
@@ -516,22 +614,19 @@ impl PromptStore for PostgresStore {
     }
 
     #[instrument(level = "debug", skip_all)]
-    async fn export_prompts(
-        &self,
-        user: UserId,
-    ) -> Result<Vec<(Prompt, Vec<PromptVersion>)>, Error> {
-        // One transaction at REPEATABLE READ: a consistent snapshot of prompts and versions.
+    async fn export_prompts(&self, user: UserId) -> Result<Vec<ExportedPrompt>, Error> {
+        // One transaction at REPEATABLE READ: a consistent snapshot of everything.
         let mut tx = self.user_snapshot_tx(user).await?;
-        let prompt_rows = sqlx::query(
-            "SELECT pk, id, slug, name, description, content, tags, variables, pinned, favorite, usage_count, \
-             last_used_at, created_at, updated_at, version FROM prompts WHERE user_id = $1 ORDER BY slug",
-        )
+        let prompt_rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT pk, {PROMPT_COLUMNS} FROM prompts WHERE user_id = $1 ORDER BY pk"
+        )))
         .bind(user.as_uuid())
         .fetch_all(&mut *tx)
         .await
         .map_err(map_err)?;
         let version_rows = sqlx::query(
-            "SELECT v.prompt_pk, v.version, v.name, v.description, v.content, v.tags, v.variables, v.created_at \
+            "SELECT v.prompt_pk, v.version, v.name, v.description, v.content, v.tags, v.variables, v.created_at, \
+             v.kind, v.messages, v.config, v.commit_message, v.usage_count \
              FROM prompt_versions v JOIN prompts p ON p.pk = v.prompt_pk WHERE p.user_id = $1 \
              ORDER BY v.prompt_pk, v.version",
         )
@@ -539,19 +634,92 @@ impl PromptStore for PostgresStore {
         .fetch_all(&mut *tx)
         .await
         .map_err(map_err)?;
+        let label_rows = sqlx::query(
+            "SELECT l.prompt_pk, l.name, l.target, l.updated_at FROM prompt_labels l \
+             JOIN prompts p ON p.pk = l.prompt_pk WHERE p.user_id = $1 ORDER BY l.prompt_pk, l.name",
+        )
+        .bind(user.as_uuid())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        let move_rows = sqlx::query(
+            "SELECT m.prompt_pk, m.id, m.label, m.from_target, m.to_target, m.actor, m.moved_at \
+             FROM label_moves m JOIN prompts p ON p.pk = m.prompt_pk WHERE p.user_id = $1 \
+             ORDER BY m.prompt_pk, m.id",
+        )
+        .bind(user.as_uuid())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(map_err)?;
         tx.commit().await.map_err(map_err)?;
+        let of = |row: &sqlx::postgres::PgRow| row.try_get::<i64, _>("prompt_pk").ok();
+        let (mut vi, mut li, mut mi) = (0, 0, 0);
         let mut out = Vec::with_capacity(prompt_rows.len());
+        // Every list is in prompt_pk order: walk them side by side.
         for row in &prompt_rows {
             let pk: i64 = rows::get(row, "pk")?;
             let prompt = rows::prompt(row)?;
-            let versions = version_rows
-                .iter()
-                .filter(|v| v.try_get::<i64, _>("prompt_pk").is_ok_and(|p| p == pk))
-                .map(|v| rows::version(v, prompt.id))
-                .collect::<Result<Vec<_>, _>>()?;
-            out.push((prompt, versions));
+            let id = prompt.id;
+            let mut item = ExportedPrompt {
+                prompt,
+                versions: Vec::new(),
+                labels: Vec::new(),
+                label_moves: Vec::new(),
+            };
+            while vi < version_rows.len() && of(&version_rows[vi]) == Some(pk) {
+                item.versions.push(rows::version(&version_rows[vi], id)?);
+                vi += 1;
+            }
+            while li < label_rows.len() && of(&label_rows[li]) == Some(pk) {
+                item.labels.push(rows::label(&label_rows[li])?);
+                li += 1;
+            }
+            while mi < move_rows.len() && of(&move_rows[mi]) == Some(pk) {
+                item.label_moves.push(rows::label_move(&move_rows[mi])?);
+                mi += 1;
+            }
+            out.push(item);
         }
+        out.sort_by(|a, b| a.prompt.slug.cmp(&b.prompt.slug));
         Ok(out)
+    }
+
+    #[instrument(level = "debug", skip_all)]
+    async fn dependents(&self, user: UserId, slug: &str) -> Result<Vec<PromptSummary>, Error> {
+        let mut tx = self.user_tx(user).await?;
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {SUMMARY_COLUMNS} FROM prompt_includes i JOIN prompts p ON p.pk = i.prompt_pk \
+             WHERE i.user_id = $1 AND i.target_slug = $2 AND p.user_id = $1 ORDER BY p.slug"
+        )))
+        .bind(user.as_uuid())
+        .bind(slug)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        rows.iter().map(rows::summary).collect()
+    }
+
+    #[instrument(level = "debug", skip_all)]
+    async fn folders(&self, user: UserId) -> Result<Vec<FolderCount>, Error> {
+        let mut tx = self.user_tx(user).await?;
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT regexp_replace(slug, '/[^/]*$', '') AS folder, COUNT(*) FROM prompts \
+             WHERE user_id = $1 AND strpos(slug, '/') > 0 GROUP BY 1 ORDER BY 1",
+        )
+        .bind(user.as_uuid())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        rows.into_iter()
+            .map(|(folder, n)| {
+                Ok(FolderCount {
+                    folder,
+                    prompts: u64::try_from(n).map_err(Error::backend)?,
+                })
+            })
+            .collect()
     }
 
     #[instrument(level = "debug", skip_all)]

@@ -1,8 +1,8 @@
 //! Decoding rows into domain types.
 
 use promptdb_core::{
-    Draft, DraftFields, DraftId, Error, Prompt, PromptId, PromptSummary, PromptVersion, Slug,
-    Variable,
+    ChatMessage, Draft, DraftFields, DraftId, Error, Label, LabelMove, LabelTarget, Prompt,
+    PromptConfig, PromptId, PromptKind, PromptSummary, PromptVersion, Slug, Variable,
 };
 use sqlx::{Row, postgres::PgRow, types::Json};
 use uuid::Uuid;
@@ -22,15 +22,31 @@ fn version_number(row: &PgRow) -> Result<u32, Error> {
     u32::try_from(get::<i32>(row, "version")?).map_err(Error::backend)
 }
 
+/// The columns [`prompt`] reads.
+pub(crate) const PROMPT_COLUMNS: &str = "id, slug, name, description, content, tags, variables, pinned, favorite, usage_count, \
+     last_used_at, created_at, updated_at, version, kind, messages, config, commit_message";
+
+/// The columns [`version`] reads (from `prompt_versions`).
+pub(crate) const VERSION_COLUMNS: &str = "version, name, description, content, tags, variables, created_at, kind, messages, \
+     config, commit_message, usage_count";
+
+fn kind(row: &PgRow) -> Result<PromptKind, Error> {
+    PromptKind::parse("kind", get(row, "kind")?)
+}
+
 pub(crate) fn prompt(row: &PgRow) -> Result<Prompt, Error> {
     Ok(Prompt {
         id: PromptId::from_uuid(get::<Uuid>(row, "id")?),
         slug: Slug::from_trusted(get(row, "slug")?),
         name: get(row, "name")?,
         description: get(row, "description")?,
+        kind: kind(row)?,
         content: get(row, "content")?,
+        messages: get::<Json<Vec<ChatMessage>>>(row, "messages")?.0,
+        config: get::<Json<PromptConfig>>(row, "config")?.0,
         tags: get::<Json<Vec<String>>>(row, "tags")?.0,
         variables: get::<Json<Vec<Variable>>>(row, "variables")?.0,
+        commit_message: get(row, "commit_message")?,
         pinned: get(row, "pinned")?,
         favorite: get(row, "favorite")?,
         usage_count: count(row, "usage_count")?,
@@ -64,10 +80,38 @@ pub(crate) fn version(row: &PgRow, prompt_id: PromptId) -> Result<PromptVersion,
         version: version_number(row)?,
         name: get(row, "name")?,
         description: get(row, "description")?,
+        kind: kind(row)?,
         content: get(row, "content")?,
+        messages: get::<Json<Vec<ChatMessage>>>(row, "messages")?.0,
+        config: get::<Json<PromptConfig>>(row, "config")?.0,
         tags: get::<Json<Vec<String>>>(row, "tags")?.0,
         variables: get::<Json<Vec<Variable>>>(row, "variables")?.0,
+        commit_message: get(row, "commit_message")?,
+        usage_count: count(row, "usage_count")?,
+        labels: Vec::new(),
         created_at: get(row, "created_at")?,
+    })
+}
+
+/// A `prompt_labels` row (`name, target, updated_at`).
+pub(crate) fn label(row: &PgRow) -> Result<Label, Error> {
+    Ok(Label {
+        name: get(row, "name")?,
+        target: get::<Json<LabelTarget>>(row, "target")?.0,
+        protected: false,
+        updated_at: get(row, "updated_at")?,
+    })
+}
+
+/// A `label_moves` row.
+pub(crate) fn label_move(row: &PgRow) -> Result<LabelMove, Error> {
+    Ok(LabelMove {
+        id: get(row, "id")?,
+        label: get(row, "label")?,
+        from: get::<Option<Json<LabelTarget>>>(row, "from_target")?.map(|j| j.0),
+        to: get::<Option<Json<LabelTarget>>>(row, "to_target")?.map(|j| j.0),
+        actor: get(row, "actor")?,
+        moved_at: get(row, "moved_at")?,
     })
 }
 

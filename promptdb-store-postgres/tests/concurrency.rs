@@ -36,7 +36,7 @@ async fn fifty_writers_lose_nothing() {
         let (service, me, slug) = (service.clone(), me.clone(), slugs[w % slugs.len()].clone());
         tokio::spawn(async move {
             for round in 0..4 {
-                service.track_prompt_use(&me, &slug).await.unwrap();
+                service.track_prompt_use(&me, &slug, None).await.unwrap();
                 let patch = PromptPatch {
                     content: Some(format!("writer {w} round {round}")),
                     ..PromptPatch::default()

@@ -10,10 +10,13 @@ use serde_json::json;
 use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
-const USER_TABLES: [&str; 9] = [
+const USER_TABLES: [&str; 12] = [
     "users",
     "prompts",
     "prompt_versions",
+    "prompt_labels",
+    "label_moves",
+    "prompt_includes",
     "prompt_tags",
     "drafts",
     "preferences",
@@ -54,6 +57,26 @@ async fn two_users(db: &TestDatabase) -> (Uuid, Uuid) {
                     content: Some(format!("second secret of {name}")),
                     ..Default::default()
                 },
+            )
+            .await
+            .unwrap();
+        service
+            .set_label(
+                &me,
+                &format!("{name}-prompt"),
+                "production",
+                promptdb_core::LabelTarget::version(2),
+            )
+            .await
+            .unwrap();
+        service
+            .save_prompts(
+                &me,
+                vec![NewPrompt::new(
+                    format!("{name}-wrapper"),
+                    "wrapper",
+                    format!("{{{{> {name}-prompt}}}}"),
+                )],
             )
             .await
             .unwrap();
@@ -140,7 +163,7 @@ async fn with_user_a_setting_user_b_rows_are_invisible_and_untouchable() {
         .fetch_all(&mut *tx)
         .await
         .unwrap();
-    assert_eq!(versions.len(), 2);
+    assert_eq!(versions.len(), 3);
     assert!(versions.iter().all(|c| c.contains("alice")), "{versions:?}");
     let bob_rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM prompts WHERE user_id = $1")
         .bind(bob)
@@ -162,6 +185,18 @@ async fn with_user_a_setting_user_b_rows_are_invisible_and_untouchable() {
             "update preferences",
         ),
         ("DELETE FROM api_keys WHERE user_id = $1", "delete keys"),
+        (
+            "UPDATE prompt_labels SET target = '{\"version\": 1}' WHERE prompt_pk IN (SELECT pk FROM prompts WHERE user_id = $1)",
+            "move Bob's labels",
+        ),
+        (
+            "DELETE FROM label_moves WHERE prompt_pk IN (SELECT pk FROM prompts WHERE user_id = $1)",
+            "erase Bob's label history",
+        ),
+        (
+            "DELETE FROM prompt_includes WHERE user_id = $1",
+            "delete Bob's includes",
+        ),
         ("DELETE FROM users WHERE id = $1", "delete the user"),
     ] {
         let done = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -190,13 +225,21 @@ async fn with_user_a_setting_user_b_rows_are_invisible_and_untouchable() {
 
     // Bob's data is intact (seen as Bob).
     let mut tx = begin_as(&mut app, bob).await;
-    let content: String = sqlx::query_scalar("SELECT content FROM prompts")
-        .fetch_one(&mut *tx)
-        .await
-        .unwrap();
+    let content: String =
+        sqlx::query_scalar("SELECT content FROM prompts WHERE slug = 'bob-prompt'")
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
     assert_eq!(content, "second secret of bob");
     assert_eq!(count(&mut tx, "drafts").await, 1);
     assert_eq!(count(&mut tx, "api_keys").await, 1);
+    assert_eq!(count(&mut tx, "label_moves").await, 1);
+    assert_eq!(count(&mut tx, "prompt_includes").await, 1);
+    let target: serde_json::Value = sqlx::query_scalar("SELECT target FROM prompt_labels")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(target, json!({ "version": 2 }), "Bob's label did not move");
 }
 
 /// Tables without a policy, and why.

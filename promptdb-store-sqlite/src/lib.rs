@@ -21,6 +21,7 @@ use crate::conn::{Connections, ReadConn, WriteConn};
 mod conn;
 mod drafts;
 mod keys;
+mod labels;
 mod prompts;
 mod rows;
 mod sessions;

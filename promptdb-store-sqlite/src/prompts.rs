@@ -2,10 +2,11 @@
 
 use async_trait::async_trait;
 use promptdb_core::{
-    Error, Prompt, PromptId, PromptSummary, PromptVersion, TagCount, UserId,
+    Error, LabelTarget, Prompt, PromptId, PromptSummary, PromptVersion, TagCount, UserId,
+    export::ExportedPrompt,
     ranking::{RankFeatures, SearchCandidate},
     search::{self, Filters, ListSpec, SearchSpec, SearchTerm},
-    store::{Inserted, PromptMutator, PromptRecord, PromptStore, Ranked, Scorer},
+    store::{FolderCount, Inserted, PromptMutator, PromptRecord, PromptStore, Ranked, Scorer},
 };
 use sqlx::Connection as _;
 use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite, SqliteConnection};
@@ -13,8 +14,10 @@ use tracing::instrument;
 use uuid::Uuid;
 
 use crate::{
-    SqliteStore, map_err, map_owned_write,
-    rows::{self, PROMPT_COLUMNS, micros, to_json},
+    SqliteStore,
+    labels::write_label,
+    map_err, map_owned_write,
+    rows::{self, PROMPT_COLUMNS, VERSION_COLUMNS, micros, to_json},
 };
 
 /// bm25 column weights: slug, name, tags, description, content.
@@ -29,7 +32,7 @@ async fn index_prompt(conn: &mut SqliteConnection, pk: i64, p: &Prompt) -> Resul
     .bind(search::index_text(&p.name))
     .bind(search::index_text(&p.tags.join(" ")))
     .bind(search::index_text(&p.description))
-    .bind(search::index_text(&p.content))
+    .bind(search::index_text(&p.body_text()))
     .execute(&mut *conn)
     .await
     .map_err(map_err)?;
@@ -56,8 +59,8 @@ async fn insert_tags(
 
 async fn insert_version(conn: &mut SqliteConnection, pk: i64, p: &Prompt) -> Result<(), Error> {
     sqlx::query(
-        "INSERT INTO prompt_versions (prompt_pk, version, name, description, content, tags, variables, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO prompt_versions (prompt_pk, version, name, description, content, tags, variables, created_at, \
+         kind, messages, config, commit_message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(pk)
     .bind(i64::from(p.version))
@@ -67,13 +70,49 @@ async fn insert_version(conn: &mut SqliteConnection, pk: i64, p: &Prompt) -> Res
     .bind(to_json(&p.tags)?)
     .bind(to_json(&p.variables)?)
     .bind(micros(p.updated_at))
+    .bind(p.kind.as_str())
+    .bind(to_json(&p.messages)?)
+    .bind(to_json(&p.config)?)
+    .bind(&p.commit_message)
     .execute(&mut *conn)
     .await
     .map_err(map_err)?;
     Ok(())
 }
 
+/// Records which slugs the prompt's text includes (replacing what was recorded).
+async fn write_includes(
+    conn: &mut SqliteConnection,
+    pk: i64,
+    user: UserId,
+    p: &Prompt,
+) -> Result<(), Error> {
+    sqlx::query("DELETE FROM prompt_includes WHERE prompt_pk = ?")
+        .bind(pk)
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    for target in p.include_targets() {
+        sqlx::query(
+            "INSERT INTO prompt_includes (prompt_pk, user_id, target_slug) VALUES (?, ?, ?)",
+        )
+        .bind(pk)
+        .bind(user.as_uuid())
+        .bind(target)
+        .execute(&mut *conn)
+        .await
+        .map_err(map_err)?;
+    }
+    Ok(())
+}
+
 fn push_filters(qb: &mut QueryBuilder<Sqlite>, filters: &Filters, skip_tags: usize) {
+    if let Some((from, to)) = filters.folder_range() {
+        qb.push(" AND p.slug >= ")
+            .push_bind(from)
+            .push(" AND p.slug < ")
+            .push_bind(to);
+    }
     if let Some(pinned) = filters.pinned {
         qb.push(" AND p.pinned = ").push_bind(pinned);
     }
@@ -157,11 +196,17 @@ impl PromptStore for SqliteStore {
         {
             return Ok(Inserted::SlugTaken { index });
         }
-        for PromptRecord { prompt: p, score } in prompts {
+        for PromptRecord {
+            prompt: p,
+            score,
+            labels,
+            actor,
+        } in prompts
+        {
             let pk: i64 = sqlx::query_scalar(
                 "INSERT INTO prompts (id, user_id, slug, name, description, content, tags, variables, pinned, favorite, \
-                 usage_count, last_used_at, created_at, updated_at, version, score) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING pk",
+                 usage_count, last_used_at, created_at, updated_at, version, score, kind, messages, config, commit_message) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING pk",
             )
             .bind(p.id.as_uuid())
             .bind(user.as_uuid())
@@ -179,6 +224,10 @@ impl PromptStore for SqliteStore {
             .bind(micros(p.updated_at))
             .bind(i64::from(p.version))
             .bind(score)
+            .bind(p.kind.as_str())
+            .bind(to_json(&p.messages)?)
+            .bind(to_json(&p.config)?)
+            .bind(&p.commit_message)
             .fetch_one(&mut *tx)
             .await
             .map_err(|e| match &e {
@@ -191,6 +240,18 @@ impl PromptStore for SqliteStore {
             insert_version(&mut tx, pk, p).await?;
             insert_tags(&mut tx, pk, user, &p.tags).await?;
             index_prompt(&mut tx, pk, p).await?;
+            write_includes(&mut tx, pk, user, p).await?;
+            for label in labels {
+                write_label(
+                    &mut tx,
+                    pk,
+                    label,
+                    Some(&LabelTarget::version(p.version)),
+                    actor,
+                    p.updated_at,
+                )
+                .await?;
+            }
         }
         tx.commit().await.map_err(map_err)?;
         Ok(Inserted::All)
@@ -198,10 +259,9 @@ impl PromptStore for SqliteStore {
 
     #[instrument(level = "debug", skip_all)]
     async fn prompt(&self, user: UserId, slug: &str) -> Result<Option<Prompt>, Error> {
-        let row = sqlx::query(
-            "SELECT id, slug, name, description, content, tags, variables, pinned, favorite, usage_count, \
-             last_used_at, created_at, updated_at, version FROM prompts WHERE user_id = ? AND slug = ?",
-        )
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {PROMPT_COLUMNS} FROM prompts WHERE user_id = ? AND slug = ?"
+        )))
         .bind(user.as_uuid())
         .bind(slug)
         .fetch_optional(&mut *self.read().await?)
@@ -219,10 +279,9 @@ impl PromptStore for SqliteStore {
     ) -> Result<Option<Prompt>, Error> {
         let mut conn = self.write().await?;
         let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
-        let row = sqlx::query(
-            "SELECT pk, id, slug, name, description, content, tags, variables, pinned, favorite, usage_count, \
-             last_used_at, created_at, updated_at, version FROM prompts WHERE user_id = ? AND slug = ?",
-        )
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT pk, {PROMPT_COLUMNS} FROM prompts WHERE user_id = ? AND slug = ?"
+        )))
         .bind(user.as_uuid())
         .bind(slug)
         .fetch_optional(&mut *tx)
@@ -237,7 +296,8 @@ impl PromptStore for SqliteStore {
         let p = &next.prompt;
         sqlx::query(
             "UPDATE prompts SET name = ?, description = ?, content = ?, tags = ?, variables = ?, pinned = ?, \
-             favorite = ?, usage_count = ?, last_used_at = ?, updated_at = ?, version = ?, score = ? WHERE pk = ?",
+             favorite = ?, usage_count = ?, last_used_at = ?, updated_at = ?, version = ?, score = ?, \
+             kind = ?, messages = ?, config = ?, commit_message = ? WHERE pk = ?",
         )
         .bind(&p.name)
         .bind(&p.description)
@@ -251,12 +311,40 @@ impl PromptStore for SqliteStore {
         .bind(micros(p.updated_at))
         .bind(i64::from(p.version))
         .bind(next.score)
+        .bind(p.kind.as_str())
+        .bind(to_json(&p.messages)?)
+        .bind(to_json(&p.config)?)
+        .bind(&p.commit_message)
         .bind(pk)
         .execute(&mut *tx)
         .await
         .map_err(map_err)?;
         if next.new_version {
             insert_version(&mut tx, pk, p).await?;
+        }
+        if let Some(used) = next.used_version {
+            let counted =
+                sqlx::query("UPDATE prompt_versions SET usage_count = usage_count + 1 WHERE prompt_pk = ? AND version = ?")
+                    .bind(pk)
+                    .bind(i64::from(used))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err)?
+                    .rows_affected();
+            if counted == 0 {
+                return Err(Error::not_found("version", format!("{slug}@{used}")));
+            }
+        }
+        for label in &next.labels {
+            write_label(
+                &mut tx,
+                pk,
+                label,
+                Some(&LabelTarget::version(p.version)),
+                &next.actor,
+                p.updated_at,
+            )
+            .await?;
         }
         if p.tags != current.tags {
             sqlx::query("DELETE FROM prompt_tags WHERE prompt_pk = ?")
@@ -266,9 +354,13 @@ impl PromptStore for SqliteStore {
                 .map_err(map_err)?;
             insert_tags(&mut tx, pk, user, &p.tags).await?;
         }
+        if p.content != current.content || p.messages != current.messages {
+            write_includes(&mut tx, pk, user, p).await?;
+        }
         let text_changed = p.name != current.name
             || p.description != current.description
             || p.content != current.content
+            || p.messages != current.messages
             || p.tags != current.tags;
         if text_changed {
             sqlx::query("DELETE FROM prompts_fts WHERE rowid = ?")
@@ -465,10 +557,10 @@ impl PromptStore for SqliteStore {
         let Some((pk, id)) = prompt else {
             return Ok(None);
         };
-        let rows = sqlx::query(
-            "SELECT version, name, description, content, tags, variables, created_at FROM prompt_versions \
-             WHERE prompt_pk = ? AND version < ? ORDER BY version DESC LIMIT ?",
-        )
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {VERSION_COLUMNS} FROM prompt_versions \
+             WHERE prompt_pk = ? AND version < ? ORDER BY version DESC LIMIT ?"
+        )))
         .bind(pk)
         .bind(before.map_or(i64::MAX, i64::from))
         .bind(i64::from(limit))
@@ -490,7 +582,8 @@ impl PromptStore for SqliteStore {
         version: u32,
     ) -> Result<Option<PromptVersion>, Error> {
         let row = sqlx::query(
-            "SELECT p.id, v.version, v.name, v.description, v.content, v.tags, v.variables, v.created_at \
+            "SELECT p.id, v.version, v.name, v.description, v.content, v.tags, v.variables, v.created_at, \
+             v.kind, v.messages, v.config, v.commit_message, v.usage_count \
              FROM prompts p JOIN prompt_versions v ON v.prompt_pk = p.pk \
              WHERE p.user_id = ? AND p.slug = ? AND v.version = ?",
         )
@@ -508,11 +601,8 @@ impl PromptStore for SqliteStore {
     }
 
     #[instrument(level = "debug", skip_all)]
-    async fn export_prompts(
-        &self,
-        user: UserId,
-    ) -> Result<Vec<(Prompt, Vec<PromptVersion>)>, Error> {
-        // One read transaction: a consistent snapshot of prompts and versions.
+    async fn export_prompts(&self, user: UserId) -> Result<Vec<ExportedPrompt>, Error> {
+        // One read transaction: a consistent snapshot of prompts, versions and labels.
         let mut conn = self.read().await?;
         let mut tx = conn.begin().await.map_err(map_err)?;
         let prompt_rows = sqlx::query(AssertSqlSafe(format!(
@@ -523,7 +613,8 @@ impl PromptStore for SqliteStore {
         .await
         .map_err(map_err)?;
         let version_rows = sqlx::query(
-            "SELECT v.prompt_pk, v.version, v.name, v.description, v.content, v.tags, v.variables, v.created_at \
+            "SELECT v.prompt_pk, v.version, v.name, v.description, v.content, v.tags, v.variables, v.created_at, \
+             v.kind, v.messages, v.config, v.commit_message, v.usage_count \
              FROM prompt_versions v JOIN prompts p ON p.pk = v.prompt_pk WHERE p.user_id = ? \
              ORDER BY v.prompt_pk, v.version",
         )
@@ -531,19 +622,99 @@ impl PromptStore for SqliteStore {
         .fetch_all(&mut *tx)
         .await
         .map_err(map_err)?;
+        let label_rows = sqlx::query(
+            "SELECT l.prompt_pk, l.name, l.target, l.updated_at FROM prompt_labels l \
+             JOIN prompts p ON p.pk = l.prompt_pk WHERE p.user_id = ? ORDER BY l.prompt_pk, l.name",
+        )
+        .bind(user.as_uuid())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        let move_rows = sqlx::query(
+            "SELECT m.prompt_pk, m.id, m.label, m.from_target, m.to_target, m.actor, m.moved_at \
+             FROM label_moves m JOIN prompts p ON p.pk = m.prompt_pk WHERE p.user_id = ? \
+             ORDER BY m.prompt_pk, m.id",
+        )
+        .bind(user.as_uuid())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(map_err)?;
         tx.commit().await.map_err(map_err)?;
+        let of = |row: &sqlx::sqlite::SqliteRow| row.try_get::<i64, _>("prompt_pk").ok();
         let mut out = Vec::with_capacity(prompt_rows.len());
-        for row in &prompt_rows {
-            let pk: i64 = row.try_get("pk").map_err(Error::backend)?;
-            let prompt = rows::prompt(row)?;
-            let versions = version_rows
-                .iter()
-                .filter(|v| v.try_get::<i64, _>("prompt_pk").is_ok_and(|p| p == pk))
-                .map(|v| rows::version(v, prompt.id))
-                .collect::<Result<Vec<_>, _>>()?;
-            out.push((prompt, versions));
+        // Every list is ordered by prompt_pk: walk them side by side, in pk order.
+        let mut order: Vec<(i64, usize)> = prompt_rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| Ok((r.try_get::<i64, _>("pk").map_err(Error::backend)?, i)))
+            .collect::<Result<_, Error>>()?;
+        order.sort_unstable();
+        let mut by_pk: Vec<Option<ExportedPrompt>> = vec![None; prompt_rows.len()];
+        let (mut vi, mut li, mut mi) = (0, 0, 0);
+        for (pk, i) in order {
+            let prompt = rows::prompt(&prompt_rows[i])?;
+            let id = prompt.id;
+            let mut item = ExportedPrompt {
+                prompt,
+                versions: Vec::new(),
+                labels: Vec::new(),
+                label_moves: Vec::new(),
+            };
+            while vi < version_rows.len() && of(&version_rows[vi]) == Some(pk) {
+                item.versions.push(rows::version(&version_rows[vi], id)?);
+                vi += 1;
+            }
+            while li < label_rows.len() && of(&label_rows[li]) == Some(pk) {
+                item.labels.push(rows::label(&label_rows[li])?);
+                li += 1;
+            }
+            while mi < move_rows.len() && of(&move_rows[mi]) == Some(pk) {
+                item.label_moves.push(rows::label_move(&move_rows[mi])?);
+                mi += 1;
+            }
+            by_pk[i] = Some(item);
         }
+        out.extend(by_pk.into_iter().flatten());
         Ok(out)
+    }
+
+    #[instrument(level = "debug", skip_all)]
+    async fn dependents(&self, user: UserId, slug: &str) -> Result<Vec<PromptSummary>, Error> {
+        let rows = sqlx::query(
+            "SELECT p.id, p.slug, p.name, p.description, p.tags, p.pinned, p.favorite, p.usage_count, \
+             p.last_used_at, p.created_at, p.updated_at, p.version \
+             FROM prompt_includes i JOIN prompts p ON p.pk = i.prompt_pk \
+             WHERE i.user_id = ? AND i.target_slug = ? AND p.user_id = ? ORDER BY p.slug",
+        )
+        .bind(user.as_uuid())
+        .bind(slug)
+        .bind(user.as_uuid())
+        .fetch_all(&mut *self.read().await?)
+        .await
+        .map_err(map_err)?;
+        rows.iter().map(rows::summary).collect()
+    }
+
+    #[instrument(level = "debug", skip_all)]
+    async fn folders(&self, user: UserId) -> Result<Vec<FolderCount>, Error> {
+        // rtrim(slug, <slug without slashes>) keeps everything up to the last `/`.
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT substr(f, 1, length(f) - 1) AS folder, COUNT(*) FROM \
+             (SELECT rtrim(slug, replace(slug, '/', '')) AS f FROM prompts WHERE user_id = ? AND slug LIKE '%/%') \
+             GROUP BY folder ORDER BY folder",
+        )
+        .bind(user.as_uuid())
+        .fetch_all(&mut *self.read().await?)
+        .await
+        .map_err(map_err)?;
+        rows.into_iter()
+            .map(|(folder, n)| {
+                Ok(FolderCount {
+                    folder,
+                    prompts: u64::try_from(n).map_err(Error::backend)?,
+                })
+            })
+            .collect()
     }
 
     #[instrument(level = "debug", skip_all)]

@@ -2,7 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use promptdb_core::{
-    Draft, DraftFields, Error, Prompt, PromptId, PromptSummary, PromptVersion, Slug, Variable,
+    Draft, DraftFields, Error, Label, LabelMove, LabelTarget, Prompt, PromptId, PromptKind,
+    PromptSummary, PromptVersion, Slug, Variable,
 };
 use sqlx::{Row, sqlite::SqliteRow};
 use uuid::Uuid;
@@ -36,7 +37,14 @@ fn opt_time(row: &SqliteRow, column: &str) -> Result<Option<DateTime<Utc>>, Erro
     get::<Option<i64>>(row, column)?.map(time).transpose()
 }
 
-pub(crate) const PROMPT_COLUMNS: &str = "id, slug, name, description, content, tags, variables, pinned, favorite, usage_count, last_used_at, created_at, updated_at, version";
+pub(crate) const PROMPT_COLUMNS: &str = "id, slug, name, description, content, tags, variables, pinned, favorite, usage_count, last_used_at, created_at, updated_at, version, kind, messages, config, commit_message";
+
+/// The columns [`version`] reads (from `prompt_versions`).
+pub(crate) const VERSION_COLUMNS: &str = "version, name, description, content, tags, variables, created_at, kind, messages, config, commit_message, usage_count";
+
+fn kind(row: &SqliteRow) -> Result<PromptKind, Error> {
+    PromptKind::parse("kind", get(row, "kind")?)
+}
 
 pub(crate) fn prompt(row: &SqliteRow) -> Result<Prompt, Error> {
     Ok(Prompt {
@@ -44,9 +52,13 @@ pub(crate) fn prompt(row: &SqliteRow) -> Result<Prompt, Error> {
         slug: Slug::from_trusted(get(row, "slug")?),
         name: get(row, "name")?,
         description: get(row, "description")?,
+        kind: kind(row)?,
         content: get(row, "content")?,
+        messages: json(row, "messages")?,
+        config: json(row, "config")?,
         tags: json(row, "tags")?,
         variables: json::<Vec<Variable>>(row, "variables")?,
+        commit_message: get(row, "commit_message")?,
         pinned: get(row, "pinned")?,
         favorite: get(row, "favorite")?,
         usage_count: u64::try_from(get::<i64>(row, "usage_count")?).map_err(Error::backend)?,
@@ -80,10 +92,44 @@ pub(crate) fn version(row: &SqliteRow, prompt_id: PromptId) -> Result<PromptVers
         version: u32::try_from(get::<i64>(row, "version")?).map_err(Error::backend)?,
         name: get(row, "name")?,
         description: get(row, "description")?,
+        kind: kind(row)?,
         content: get(row, "content")?,
+        messages: json(row, "messages")?,
+        config: json(row, "config")?,
         tags: json(row, "tags")?,
         variables: json(row, "variables")?,
+        commit_message: get(row, "commit_message")?,
+        usage_count: u64::try_from(get::<i64>(row, "usage_count")?).map_err(Error::backend)?,
+        labels: Vec::new(),
         created_at: time(get(row, "created_at")?)?,
+    })
+}
+
+/// A `prompt_labels` row (`name, target, updated_at`).
+pub(crate) fn label(row: &SqliteRow) -> Result<Label, Error> {
+    Ok(Label {
+        name: get(row, "name")?,
+        target: json(row, "target")?,
+        protected: false,
+        updated_at: time(get(row, "updated_at")?)?,
+    })
+}
+
+fn opt_target(row: &SqliteRow, column: &str) -> Result<Option<LabelTarget>, Error> {
+    get::<Option<&str>>(row, column)?
+        .map(|t| serde_json::from_str(t).map_err(Error::backend))
+        .transpose()
+}
+
+/// A `label_moves` row.
+pub(crate) fn label_move(row: &SqliteRow) -> Result<LabelMove, Error> {
+    Ok(LabelMove {
+        id: get(row, "id")?,
+        label: get(row, "label")?,
+        from: opt_target(row, "from_target")?,
+        to: opt_target(row, "to_target")?,
+        actor: get(row, "actor")?,
+        moved_at: time(get(row, "moved_at")?)?,
     })
 }
 

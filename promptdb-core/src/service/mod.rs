@@ -1,6 +1,9 @@
 //! [`PromptDb`]: the one entry point every frontend calls.
 
-use std::{collections::BTreeMap, sync::Arc};
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::Arc,
+};
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -12,11 +15,13 @@ use crate::{
     Export, MAX_API_KEYS_PER_USER, NewApiKey, NewPrompt, NewSession, Page, Preferences, Principal,
     Prompt, PromptPatch, PromptSummary, PromptUsage, PromptVersion, Result, SaveDraft, SecretHash,
     Session, Slug, SystemClock, TagCount, User, UserId, api_key,
-    export::{EXPORT_FORMAT, EXPORT_VERSION, ExportedPrompt},
+    export::{EXPORT_FORMAT, EXPORT_VERSION},
     hash_secret, looks_like_api_key, looks_like_session_secret,
     page::{self, Cursor},
+    prompt::{self, BodyInput, ChatMessage, PromptKind},
     prompt::{PromptBody, Variable},
     ranking::{self, RankingWeights},
+    release::ResolveRequest,
     search::{self, ListQuery, ListSpec, SearchQuery},
     session,
     store::{DraftSaved, Inserted, PromptChange, PromptRecord, Store},
@@ -29,6 +34,7 @@ mod keys;
 mod preferences;
 mod privacy;
 mod prompts;
+mod releases;
 mod sessions;
 mod users;
 
@@ -55,6 +61,8 @@ pub struct Config {
     pub auth_cache_ttl_secs: u64,
     /// How long a browser session lasts after login, in seconds, however often it is refreshed.
     pub session_ttl_secs: u64,
+    /// Labels whose moves need the release scope.
+    pub protected_labels: Vec<String>,
 }
 
 impl Default for Config {
@@ -67,6 +75,7 @@ impl Default for Config {
             max_drafts_per_user: MAX_DRAFTS_PER_USER,
             auth_cache_ttl_secs: 30,
             session_ttl_secs: 7 * 24 * 60 * 60,
+            protected_labels: vec![crate::release::PRODUCTION.to_owned()],
         }
     }
 }
@@ -98,6 +107,10 @@ impl Config {
                 "max_drafts_per_user",
                 "must be between 1 and 10000",
             ));
+        }
+        for (i, label) in self.protected_labels.iter().enumerate() {
+            validate::label(label)
+                .map_err(|r| Error::invalid(format!("protected_labels[{i}]"), r))?;
         }
         if !(60..=366 * 24 * 60 * 60).contains(&self.session_ttl_secs) {
             return Err(Error::invalid(

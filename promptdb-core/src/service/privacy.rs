@@ -1,6 +1,21 @@
 //! Export and account deletion.
 
 use super::*;
+use crate::release::LATEST;
+
+fn releases_labels_of(version: u32, newest: u32, labels: &[crate::release::Label]) -> Vec<String> {
+    let mut out = Vec::new();
+    if version == newest {
+        out.push(LATEST.to_owned());
+    }
+    out.extend(
+        labels
+            .iter()
+            .filter(|l| l.target.names(version))
+            .map(|l| l.name.clone()),
+    );
+    out
+}
 
 impl PromptDb {
     /// Everything the caller owns, as one document.
@@ -9,13 +24,16 @@ impl PromptDb {
         let user = self.me(principal).await?;
         let id = principal.user_id();
         let now = self.now();
-        let prompts = self
-            .store()
-            .export_prompts(id)
-            .await?
-            .into_iter()
-            .map(|(prompt, versions)| ExportedPrompt { prompt, versions })
-            .collect();
+        let mut prompts = self.store().export_prompts(id).await?;
+        for p in &mut prompts {
+            for l in &mut p.labels {
+                l.protected = self.is_protected(&l.name);
+            }
+            let newest = p.prompt.version;
+            for v in &mut p.versions {
+                v.labels = releases_labels_of(v.version, newest, &p.labels);
+            }
+        }
         Ok(Export {
             format: EXPORT_FORMAT.to_owned(),
             version: EXPORT_VERSION,

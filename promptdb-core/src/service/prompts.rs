@@ -24,10 +24,26 @@ impl PromptDb {
             ));
         }
         let now = self.now();
+        let actor = principal.actor().unwrap_or_default().to_owned();
         let mut records: Vec<PromptRecord> = Vec::with_capacity(prompts.len());
+        let mut slugs: HashMap<Slug, usize> = HashMap::with_capacity(prompts.len());
         for (i, p) in prompts.into_iter().enumerate() {
             let at = format!("prompts[{i}]");
-            let body = PromptBody::build(&p.name, &p.description, p.content, &p.tags, p.variables)
+            let body = PromptBody::build(BodyInput {
+                name: &p.name,
+                description: &p.description,
+                kind: p.kind,
+                content: p.content,
+                messages: p.messages,
+                config: p.config,
+                tags: &p.tags,
+                variables: p.variables,
+            })
+            .map_err(|e| e.within(&at))?;
+            let commit_message = prompt::commit_message("commit_message", &p.commit_message)
+                .map_err(|e| e.within(&at))?;
+            let labels = self
+                .labels_to_set(principal, &p.labels)
                 .map_err(|e| e.within(&at))?;
             let slug = match p.slug.as_deref() {
                 Some(s) => Slug::parse("slug", s),
@@ -39,7 +55,7 @@ impl PromptDb {
                 }),
             }
             .map_err(|e| e.within(&at))?;
-            if let Some(j) = records.iter().position(|r| r.prompt.slug == slug) {
+            if let Some(j) = slugs.insert(slug.clone(), i) {
                 return Err(Error::conflict(
                     format!("{at}.slug"),
                     format!("`{slug}` is used twice in this batch (also prompts[{j}])"),
@@ -50,9 +66,13 @@ impl PromptDb {
                 slug,
                 name: body.name,
                 description: body.description,
+                kind: body.kind,
                 content: body.content,
+                messages: body.messages,
+                config: body.config,
                 tags: body.tags,
                 variables: body.variables,
+                commit_message,
                 pinned: p.pinned,
                 favorite: p.favorite,
                 usage_count: 0,
@@ -62,7 +82,21 @@ impl PromptDb {
                 version: 1,
             };
             let score = self.weights().score_prompt(&prompt);
-            records.push(PromptRecord { prompt, score });
+            records.push(PromptRecord {
+                prompt,
+                score,
+                labels,
+                actor: actor.clone(),
+            });
+        }
+        let batch: HashMap<&str, &Prompt> = records
+            .iter()
+            .map(|r| (r.prompt.slug.as_str(), &r.prompt))
+            .collect();
+        for (i, r) in records.iter().enumerate() {
+            self.check_includes(principal.user_id(), &r.prompt, &batch)
+                .await
+                .map_err(|e| e.within(&format!("prompts[{i}]")))?;
         }
         match self
             .store()
@@ -185,23 +219,62 @@ impl PromptDb {
         if patch.is_empty() {
             return Err(Error::invalid("patch", "give at least one field to change"));
         }
+        let commit = patch
+            .commit_message
+            .as_deref()
+            .map(|m| prompt::commit_message("commit_message", m))
+            .transpose()?;
+        if patch.content.is_some() || patch.messages.is_some() {
+            // Includes in the new text must exist and must not lead back here; checked before
+            // the write, on exactly the text that will be written.
+            let probe = Prompt {
+                slug: Slug::parse("slug", slug)?,
+                kind: patch.kind.unwrap_or(if patch.messages.is_some() {
+                    PromptKind::Chat
+                } else {
+                    PromptKind::Text
+                }),
+                content: patch.content.clone().unwrap_or_default(),
+                messages: patch.messages.clone().unwrap_or_default(),
+                ..Prompt::placeholder()
+            };
+            self.check_includes(principal.user_id(), &probe, &HashMap::new())
+                .await?;
+        }
         let now = self.now();
         let weights = *self.weights();
         let apply = move |current: Prompt| -> Result<Option<PromptChange>> {
-            let content_changed = patch
-                .content
-                .as_ref()
-                .is_some_and(|c| *c != current.content);
+            let kind = patch.kind.unwrap_or(current.kind);
+            // Switching kind drops the other kind's body.
+            let content = match (kind, &patch.content) {
+                (PromptKind::Text, Some(c)) => c.clone(),
+                (PromptKind::Text, None) if current.kind == PromptKind::Text => {
+                    current.content.clone()
+                }
+                (PromptKind::Chat, Some(c)) => c.clone(),
+                _ => String::new(),
+            };
+            let messages = match (kind, &patch.messages) {
+                (_, Some(m)) => m.clone(),
+                (PromptKind::Chat, None) if current.kind == PromptKind::Chat => {
+                    current.messages.clone()
+                }
+                _ => Vec::new(),
+            };
+            let text_changed = content != current.content || messages != current.messages;
             let variables = match &patch.variables {
                 Some(v) => v.clone(),
-                None if content_changed => {
-                    let new_content = patch.content.as_deref().unwrap_or_default();
-                    let used = template::placeholders(new_content);
+                None if text_changed => {
+                    let mut used = std::collections::HashSet::new();
+                    used.extend(template::placeholders(&content));
+                    for m in &messages {
+                        used.extend(template::placeholders(&m.content));
+                    }
                     current
                         .variables
                         .iter()
                         .filter(|v| {
-                            used.contains(&v.name.as_str())
+                            used.contains(v.name.as_str())
                                 || !v.description.is_empty()
                                 || v.default.is_some()
                                 || !v.required
@@ -211,32 +284,47 @@ impl PromptDb {
                 }
                 None => current.variables.clone(),
             };
-            let body = PromptBody::build(
-                patch.name.as_deref().unwrap_or(&current.name),
-                patch.description.as_deref().unwrap_or(&current.description),
-                patch
-                    .content
+            let body = PromptBody::build(BodyInput {
+                name: patch.name.as_deref().unwrap_or(&current.name),
+                description: patch.description.as_deref().unwrap_or(&current.description),
+                kind,
+                content,
+                messages,
+                config: patch
+                    .config
                     .clone()
-                    .unwrap_or_else(|| current.content.clone()),
-                patch.tags.as_deref().unwrap_or(&current.tags),
+                    .unwrap_or_else(|| current.config.clone()),
+                tags: patch.tags.as_deref().unwrap_or(&current.tags),
                 variables,
-            )?;
+            })?;
             let pinned = patch.pinned.unwrap_or(current.pinned);
             let favorite = patch.favorite.unwrap_or(current.favorite);
             let new_version = body.name != current.name
                 || body.description != current.description
+                || body.kind != current.kind
                 || body.content != current.content
+                || body.messages != current.messages
+                || body.config != current.config
                 || body.tags != current.tags
                 || body.variables != current.variables;
             if !new_version && pinned == current.pinned && favorite == current.favorite {
                 return Ok(None);
             }
+            let commit_message = if new_version {
+                commit.clone().unwrap_or_default()
+            } else {
+                current.commit_message.clone()
+            };
             let prompt = Prompt {
                 name: body.name,
                 description: body.description,
+                kind: body.kind,
                 content: body.content,
+                messages: body.messages,
+                config: body.config,
                 tags: body.tags,
                 variables: body.variables,
+                commit_message,
                 pinned,
                 favorite,
                 updated_at: now,
@@ -248,6 +336,9 @@ impl PromptDb {
                 prompt,
                 score,
                 new_version,
+                used_version: None,
+                labels: Vec::new(),
+                actor: String::new(),
             }))
         };
         self.store()
@@ -261,6 +352,17 @@ impl PromptDb {
     pub async fn delete_prompt(&self, principal: &Principal, slug: &str) -> Result<()> {
         require_write(principal)?;
         parse_slug(slug)?;
+        let dependents = self.store().dependents(principal.user_id(), slug).await?;
+        if !dependents.is_empty() {
+            let names: Vec<&str> = dependents.iter().map(|d| d.slug.as_str()).collect();
+            return Err(Error::conflict(
+                "slug",
+                format!(
+                    "`{slug}` is included by {}; remove those includes first",
+                    names.join(", ")
+                ),
+            ));
+        }
         if self
             .store()
             .delete_prompt(principal.user_id(), slug)
@@ -281,12 +383,29 @@ impl PromptDb {
 
     /// Records that a prompt was used: raises its use count and recency.
     #[instrument(level = "debug", skip_all)]
-    pub async fn track_prompt_use(&self, principal: &Principal, slug: &str) -> Result<PromptUsage> {
+    /// When `version` is given (the version a resolve served), the use also counts for that
+    /// version, so that the variants of a split can be compared; otherwise for the newest.
+    pub async fn track_prompt_use(
+        &self,
+        principal: &Principal,
+        slug: &str,
+        version: Option<u32>,
+    ) -> Result<PromptUsage> {
         require_write(principal)?;
         parse_slug(slug)?;
+        if version == Some(0) {
+            return Err(Error::invalid("version", "versions start at 1"));
+        }
         let now = self.now();
         let weights = *self.weights();
         let apply = move |current: Prompt| -> Result<Option<PromptChange>> {
+            let used_version = version.unwrap_or(current.version);
+            if used_version > current.version {
+                return Err(Error::not_found(
+                    "version",
+                    format!("{}@{used_version}", current.slug),
+                ));
+            }
             let prompt = Prompt {
                 usage_count: current.usage_count + 1,
                 last_used_at: Some(now),
@@ -297,6 +416,9 @@ impl PromptDb {
                 prompt,
                 score,
                 new_version: false,
+                used_version: Some(used_version),
+                labels: Vec::new(),
+                actor: String::new(),
             }))
         };
         let prompt = self
@@ -307,6 +429,7 @@ impl PromptDb {
         Ok(PromptUsage {
             slug: prompt.slug,
             usage_count: prompt.usage_count,
+            version: version.unwrap_or(prompt.version),
             last_used_at: now,
         })
     }
@@ -339,6 +462,8 @@ impl PromptDb {
         } else {
             None
         };
+        self.label_versions(principal.user_id(), slug, &mut versions)
+            .await?;
         Ok(Page {
             items: versions,
             next_cursor,
@@ -358,14 +483,21 @@ impl PromptDb {
         if version == 0 {
             return Err(Error::invalid("version", "versions start at 1"));
         }
-        self.store()
+        let found = self
+            .store()
             .version(principal.user_id(), slug, version)
             .await?
-            .ok_or_else(|| Error::not_found("version", format!("{slug}@{version}")))
+            .ok_or_else(|| Error::not_found("version", format!("{slug}@{version}")))?;
+        let mut one = [found];
+        self.label_versions(principal.user_id(), slug, &mut one)
+            .await?;
+        let [found] = one;
+        Ok(found)
     }
 
-    /// Renders a prompt's current version with `values` for its variables (strictly: see
-    /// [`template`]).
+    /// Renders a prompt's newest version with `values` for its variables (strictly: see
+    /// [`template`]), includes expanded. A chat prompt renders as its messages, one after
+    /// another (use [`PromptDb::resolve`] for them one by one).
     #[instrument(level = "debug", skip_all)]
     pub async fn render_prompt(
         &self,
@@ -373,11 +505,21 @@ impl PromptDb {
         slug: &str,
         values: &BTreeMap<String, String>,
     ) -> Result<RenderedPrompt> {
-        let prompt = self.get_prompt(principal, slug).await?;
-        let text = template::render(&prompt.content, &prompt.variables, values)?;
+        let resolved = self
+            .resolve(
+                principal,
+                ResolveRequest {
+                    slug: slug.to_owned(),
+                    label: Some(crate::release::LATEST.to_owned()),
+                    variables: Some(values.clone()),
+                    ..ResolveRequest::default()
+                },
+            )
+            .await?;
+        let text = resolved.text();
         Ok(RenderedPrompt {
-            slug: prompt.slug,
-            version: prompt.version,
+            slug: resolved.slug,
+            version: resolved.version,
             text,
         })
     }

@@ -1,6 +1,7 @@
 //! Users: creation, the caller's record, and single-user local mode.
 
 use super::*;
+use crate::Scope;
 
 impl PromptDb {
     /// Creates a user (a system operation: sign-up, first login, local mode).
@@ -39,8 +40,15 @@ impl PromptDb {
             }
         }
         let user = self.create_user("local").await?;
+        // The owner's own key: every scope, releasing included.
         let key = self
-            .issue_api_key(user.id, NewApiKey::new("created on first start"))
+            .issue_api_key(
+                user.id,
+                NewApiKey {
+                    name: "created on first start".into(),
+                    scopes: vec![Scope::Read, Scope::Write, Scope::Release],
+                },
+            )
             .await?;
         self.store()
             .set_meta(LOCAL_USER_META_KEY, &user.id.to_string())

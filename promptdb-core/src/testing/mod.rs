@@ -159,6 +159,11 @@ impl Harness {
     }
 
     /// The clock's current reading.
+    /// The store under the service, to build services with other settings over it.
+    pub fn other_server_store(&self) -> Arc<dyn Store> {
+        self.store.clone()
+    }
+
     pub fn clock_now(&self) -> DateTime<Utc> {
         self.clock.now()
     }
@@ -298,6 +303,18 @@ macro_rules! conformance_suite {
             sessions_refresh_keeps_or_rotates_the_token,
             sessions_expire_and_are_purged,
             sessions_and_identities_end_with_their_user,
+            labels_move_and_are_recorded,
+            labels_roll_back_and_versions_restore,
+            protected_labels_need_the_release_scope,
+            concurrent_label_moves_lose_nothing,
+            splits_are_sticky_and_accurate,
+            resolve_renders_and_batches,
+            includes_expand_and_are_checked,
+            folders_filter_and_count,
+            chat_prompts_round_trip,
+            diffs_and_config_are_versioned,
+            isolation_releases,
+            export_contains_releases,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {

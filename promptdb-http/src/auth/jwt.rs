@@ -313,14 +313,17 @@ impl AccessClaims {
     }
 
     /// What the token allows, given the read and write scope names.
-    pub fn grants(&self, read: &str, write: &str) -> Vec<Scope> {
-        let mut out = Vec::with_capacity(2);
+    pub fn grants(&self, read: &str, write: &str, release: &str) -> Vec<Scope> {
+        let mut out = Vec::with_capacity(3);
         let scopes: Vec<&str> = self.scopes().collect();
-        if scopes.contains(&read) || scopes.contains(&write) {
+        if scopes.contains(&read) || scopes.contains(&write) || scopes.contains(&release) {
             out.push(Scope::Read);
         }
         if scopes.contains(&write) {
             out.push(Scope::Write);
+        }
+        if scopes.contains(&release) {
+            out.push(Scope::Release);
         }
         out
     }
@@ -347,21 +350,24 @@ mod tests {
     fn scopes_come_from_scope_or_scp() {
         let c = claims(r#"{"sub":"a","exp":1,"scope":"openid promptdb:read"}"#);
         assert_eq!(
-            c.grants("promptdb:read", "promptdb:write"),
+            c.grants("promptdb:read", "promptdb:write", "promptdb:release"),
             vec![Scope::Read]
         );
         let c = claims(r#"{"sub":"a","exp":1,"scp":["promptdb:write"]}"#);
         assert_eq!(
-            c.grants("promptdb:read", "promptdb:write"),
+            c.grants("promptdb:read", "promptdb:write", "promptdb:release"),
             vec![Scope::Read, Scope::Write]
         );
         let c = claims(r#"{"sub":"a","exp":1,"scp":"x promptdb:read"}"#);
         assert_eq!(
-            c.grants("promptdb:read", "promptdb:write"),
+            c.grants("promptdb:read", "promptdb:write", "promptdb:release"),
             vec![Scope::Read]
         );
         let c = claims(r#"{"sub":"a","exp":1,"scope":"promptdb:readwrite"}"#);
-        assert!(c.grants("promptdb:read", "promptdb:write").is_empty());
+        assert!(
+            c.grants("promptdb:read", "promptdb:write", "promptdb:release")
+                .is_empty()
+        );
     }
 
     #[test]

@@ -288,7 +288,7 @@ impl Auth {
         {
             let session = self.session(db, secret).await?;
             return Ok(Authenticated {
-                principal: Principal::full(session.user_id),
+                principal: Principal::full(session.user_id).with_actor("browser session"),
                 credential: Credential::Session {
                     csrf_token: session.csrf_token,
                 },
@@ -331,7 +331,7 @@ impl Auth {
             .map_err(Error::from)?;
         let claims = data.claims;
         let o = &self.settings.oidc;
-        let scopes = claims.grants(&o.read_scope, &o.write_scope);
+        let scopes = claims.grants(&o.read_scope, &o.write_scope, &o.release_scope);
         if scopes.is_empty() {
             tracing::info!(sub = %claims.sub, "access token grants no PromptDB scope");
             return Err(AuthFailure::NoScope);
@@ -343,7 +343,8 @@ impl Auth {
                 Error::Invalid { .. } => AuthFailure::Invalid,
                 other => other.into(),
             })?;
-        let principal = Principal::new(user, &scopes);
+        let principal =
+            Principal::new(user, &scopes).with_actor(format!("token of {}", claims.sub));
         self.verified.insert(key, (principal.clone(), claims.exp));
         Ok(principal)
     }

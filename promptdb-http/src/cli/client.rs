@@ -3,13 +3,28 @@
 use std::collections::BTreeMap;
 
 use promptdb_core::{
-    ApiKey, ApiKeyId, CreatedApiKey, Error, Export, ListQuery, NewApiKey, NewPrompt, Page,
-    Principal, Prompt, PromptDb, PromptPatch, PromptSummary, RenderedPrompt, SearchQuery, TagCount,
+    ApiKey, ApiKeyId, CreatedApiKey, Error, Export, Label, LabelMove, LabelTarget, ListQuery,
+    NewApiKey, NewPrompt, Page, Principal, Prompt, PromptDb, PromptPatch, PromptSummary,
+    PromptVersion, RenderedPrompt, ResolveRequest, Resolved, SearchQuery, TagCount,
+    diff::VersionDiff,
 };
 use reqwest::{Method, StatusCode};
 use serde::{Serialize, de::DeserializeOwned};
 
-use crate::rest::{CreatePrompts, CreatedPrompts, KeyList, RenderRequest, TagList};
+use crate::rest::{CreatePrompts, CreatedPrompts, KeyList, LabelList, RenderRequest, TagList};
+
+/// `POST /resolve`'s answer, as the CLI reads it.
+#[derive(serde::Deserialize)]
+struct ResolvedBatch {
+    results: Vec<BatchItem>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum BatchItem {
+    Ok(Box<Resolved>),
+    Err { error: serde_json::Value },
+}
 
 /// A CLI session's backend.
 #[derive(Debug)]
@@ -236,6 +251,9 @@ impl Client {
                 if let Some(f) = query.filters.favorite {
                     pairs.push(("favorite", f.to_string()));
                 }
+                if let Some(f) = query.filters.folder {
+                    pairs.push(("folder", f));
+                }
                 if let Some(l) = query.limit {
                     pairs.push(("limit", l.to_string()));
                 }
@@ -259,6 +277,9 @@ impl Client {
             Self::Remote(r) => {
                 let mut pairs: Vec<(&str, String)> = vec![("q", query.q)];
                 pairs.extend(query.filters.tags.iter().map(|t| ("tag", t.clone())));
+                if let Some(f) = query.filters.folder {
+                    pairs.push(("folder", f));
+                }
                 if let Some(l) = query.limit {
                     pairs.push(("limit", l.to_string()));
                 }
@@ -302,6 +323,158 @@ impl Client {
                 )
                 .await
                 .map(drop),
+        }
+    }
+
+    /// A page of a prompt's versions, newest first.
+    pub async fn versions(
+        &self,
+        slug: &str,
+        limit: Option<u32>,
+        cursor: Option<String>,
+    ) -> Result<Page<PromptVersion>, Error> {
+        match self {
+            Self::Local { db, me } => db.prompt_versions(me, slug, limit, cursor.as_deref()).await,
+            Self::Remote(r) => {
+                let mut pairs: Vec<(&str, String)> = Vec::new();
+                if let Some(l) = limit {
+                    pairs.push(("limit", l.to_string()));
+                }
+                if let Some(c) = cursor {
+                    pairs.push(("cursor", c));
+                }
+                r.call(
+                    Method::GET,
+                    &format!(
+                        "/api/v1/prompts/{}/versions{}",
+                        encode(slug),
+                        query_string(&pairs)
+                    ),
+                    NONE,
+                )
+                .await
+            }
+        }
+    }
+
+    /// Two versions compared.
+    pub async fn diff(&self, slug: &str, from: u32, to: u32) -> Result<VersionDiff, Error> {
+        match self {
+            Self::Local { db, me } => db.diff_versions(me, slug, from, to).await,
+            Self::Remote(r) => {
+                r.call(
+                    Method::GET,
+                    &format!("/api/v1/prompts/{}/diff?from={from}&to={to}", encode(slug)),
+                    NONE,
+                )
+                .await
+            }
+        }
+    }
+
+    /// A prompt's labels.
+    pub async fn labels(&self, slug: &str) -> Result<Vec<Label>, Error> {
+        match self {
+            Self::Local { db, me } => db.labels(me, slug).await,
+            Self::Remote(r) => r
+                .call::<(), LabelList>(
+                    Method::GET,
+                    &format!("/api/v1/prompts/{}/labels", encode(slug)),
+                    None,
+                )
+                .await
+                .map(|l| l.labels),
+        }
+    }
+
+    /// Moves a label: to `target`, or removes it (`None`).
+    pub async fn move_label(
+        &self,
+        slug: &str,
+        label: &str,
+        target: Option<LabelTarget>,
+    ) -> Result<LabelMove, Error> {
+        match (self, target) {
+            (Self::Local { db, me }, Some(t)) => db.set_label(me, slug, label, t).await,
+            (Self::Local { db, me }, None) => db.remove_label(me, slug, label).await,
+            (Self::Remote(r), target) => {
+                let path = format!("/api/v1/prompts/{}/labels/{}", encode(slug), encode(label));
+                match target {
+                    Some(t) => r.call(Method::PUT, &path, Some(&t)).await,
+                    None => r.call(Method::DELETE, &path, NONE).await,
+                }
+            }
+        }
+    }
+
+    /// Moves a label back to where it was before its last move.
+    pub async fn rollback_label(&self, slug: &str, label: &str) -> Result<LabelMove, Error> {
+        match self {
+            Self::Local { db, me } => db.rollback_label(me, slug, label).await,
+            Self::Remote(r) => {
+                r.call(
+                    Method::POST,
+                    &format!(
+                        "/api/v1/prompts/{}/labels/{}/rollback",
+                        encode(slug),
+                        encode(label)
+                    ),
+                    NONE,
+                )
+                .await
+            }
+        }
+    }
+
+    /// The recorded moves of a prompt's labels, newest first (one page).
+    pub async fn label_moves(
+        &self,
+        slug: &str,
+        label: Option<&str>,
+    ) -> Result<Page<LabelMove>, Error> {
+        match self {
+            Self::Local { db, me } => db.label_history(me, slug, label, Some(100), None).await,
+            Self::Remote(r) => {
+                let mut pairs: Vec<(&str, String)> = vec![("limit", "100".into())];
+                if let Some(l) = label {
+                    pairs.push(("label", l.to_owned()));
+                }
+                r.call(
+                    Method::GET,
+                    &format!(
+                        "/api/v1/prompts/{}/label-moves{}",
+                        encode(slug),
+                        query_string(&pairs)
+                    ),
+                    NONE,
+                )
+                .await
+            }
+        }
+    }
+
+    /// A prompt as an application gets it.
+    pub async fn resolve(&self, request: ResolveRequest) -> Result<Resolved, Error> {
+        match self {
+            Self::Local { db, me } => db.resolve(me, request).await,
+            Self::Remote(r) => {
+                let mut out: ResolvedBatch = r
+                    .call(
+                        Method::POST,
+                        "/api/v1/resolve",
+                        Some(&serde_json::json!({ "prompts": [request] })),
+                    )
+                    .await?;
+                match out.results.pop() {
+                    Some(BatchItem::Ok(resolved)) => Ok(*resolved),
+                    Some(BatchItem::Err { error }) => Err(api_error(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        &serde_json::to_vec(&serde_json::json!({ "error": error }))
+                            .unwrap_or_default(),
+                    )),
+                    None => Err(Error::backend("the server answered no result")),
+                }
+            }
         }
     }
 

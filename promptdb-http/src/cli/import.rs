@@ -43,9 +43,14 @@ pub fn read_source(path: &Path) -> anyhow::Result<Vec<NewPrompt>> {
                 slug: Some(e.prompt.slug.to_string()),
                 name: e.prompt.name,
                 description: e.prompt.description,
+                kind: e.prompt.kind,
                 content: e.prompt.content,
+                messages: e.prompt.messages,
+                config: e.prompt.config,
                 tags: e.prompt.tags,
                 variables: e.prompt.variables,
+                commit_message: e.prompt.commit_message,
+                labels: Vec::new(),
                 pinned: e.prompt.pinned,
                 favorite: e.prompt.favorite,
             })
@@ -141,6 +146,7 @@ fn from_markdown_file(root: &Path, file: &Path) -> anyhow::Result<NewPrompt> {
             .get("favorite")
             .and_then(markdown::FrontValue::flag)
             .unwrap_or(false),
+        ..NewPrompt::default()
     })
 }
 

@@ -178,9 +178,14 @@ pub fn render(p: &Prompt) -> String {
     let tags: Vec<String> = p.tags.iter().map(|t| quote(t)).collect();
     out.push_str(&format!("tags: [{}]\n", tags.join(", ")));
     out.push_str(&format!("pinned: {}\nfavorite: {}\n", p.pinned, p.favorite));
+    if p.kind == promptdb_core::PromptKind::Chat {
+        out.push_str("kind: chat\n");
+    }
+    out.push_str(&format!("version: {}\n", p.version));
     out.push_str("---\n");
-    out.push_str(&p.content);
-    if !p.content.ends_with('\n') {
+    let body = p.body_text();
+    out.push_str(&body);
+    if !body.ends_with('\n') {
         out.push('\n');
     }
     out
@@ -219,6 +224,10 @@ mod tests {
             content: "Body\n".into(),
             tags: vec!["a".into(), "b-c".into()],
             variables: vec![],
+            kind: promptdb_core::PromptKind::Text,
+            messages: vec![],
+            config: Default::default(),
+            commit_message: String::new(),
             pinned: true,
             favorite: false,
             usage_count: 0,

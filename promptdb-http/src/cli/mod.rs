@@ -103,6 +103,9 @@ enum Command {
     Edit {
         /// The prompt's slug.
         slug: String,
+        /// Why: the new version's commit message.
+        #[arg(short = 'm', long)]
+        message: Option<String>,
     },
     /// Delete a prompt and its history.
     Rm {
@@ -128,6 +131,69 @@ enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// List a prompt's versions, newest first, with their labels.
+    Versions {
+        /// The prompt's slug.
+        slug: String,
+        /// How many.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// Show what changed between two versions.
+    Diff {
+        /// The prompt's slug.
+        slug: String,
+        /// The older version.
+        from: u32,
+        /// The newer version.
+        to: u32,
+    },
+    /// Show, move, split, remove or roll back a prompt's labels.
+    ///
+    /// `promptdb label support/triage` lists the labels; `… production 3` points `production` at
+    /// version 3; `… production --split 3:90,4:10` splits it for an A/B test; `--remove`,
+    /// `--rollback` and `--history` do what they say.
+    Label(LabelArgs),
+    /// Resolve a prompt as an application would: at a label (`production` by default) or a
+    /// version, rendered with --var.
+    Resolve {
+        /// The prompt's slug.
+        slug: String,
+        /// The label.
+        #[arg(long, conflicts_with = "version")]
+        label: Option<String>,
+        /// The version.
+        #[arg(long)]
+        version: Option<u32>,
+        /// Who it is for (a split gives the same subject the same variant).
+        #[arg(long)]
+        subject: Option<String>,
+        /// A variable value, `name=value` (repeatable).
+        #[arg(long = "var", value_name = "NAME=VALUE")]
+        vars: Vec<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+struct LabelArgs {
+    /// The prompt's slug.
+    slug: String,
+    /// The label; without it, the prompt's labels are listed.
+    label: Option<String>,
+    /// The version to point the label at.
+    version: Option<u32>,
+    /// An A/B split instead: `VERSION:WEIGHT,…` with weights summing to 100 (`3:90,4:10`).
+    #[arg(long, conflicts_with_all = ["version", "remove", "rollback", "history"])]
+    split: Option<String>,
+    /// Remove the label.
+    #[arg(long, conflicts_with_all = ["version", "rollback", "history"])]
+    remove: bool,
+    /// Move the label back to where it was before its last move.
+    #[arg(long, conflicts_with_all = ["version", "history"])]
+    rollback: bool,
+    /// Show the label's moves (every label's without a label).
+    #[arg(long, conflicts_with = "version")]
+    history: bool,
 }
 
 #[derive(Debug, Args)]
@@ -175,6 +241,12 @@ struct AddArgs {
     /// Mark it favourite.
     #[arg(long)]
     favorite: bool,
+    /// Why: the first version's commit message.
+    #[arg(short = 'm', long)]
+    message: Option<String>,
+    /// A label to point at the first version (repeatable; protected ones need the release scope).
+    #[arg(long)]
+    label: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -188,6 +260,9 @@ struct LsArgs {
     /// Only favourites.
     #[arg(long)]
     favorite: bool,
+    /// Only prompts in this folder or below (`support`).
+    #[arg(long)]
+    folder: Option<String>,
     /// Page size.
     #[arg(long, default_value_t = 50)]
     limit: u32,
@@ -205,8 +280,11 @@ enum KeysCommand {
         /// What the key is for.
         name: String,
         /// Only allow reading.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "release")]
         read_only: bool,
+        /// Also allow moving protected labels (releasing to `production`).
+        #[arg(long)]
+        release: bool,
     },
     /// Revoke an API key by id.
     Revoke {
@@ -332,7 +410,7 @@ async fn connect(global: &Global, settings: &Settings) -> Result<Client, Error> 
     let (user, _) = db.local_user().await?;
     Ok(Client::Local {
         db,
-        me: promptdb_core::Principal::full(user.id),
+        me: promptdb_core::Principal::full(user.id).with_actor("cli"),
     })
 }
 
@@ -373,9 +451,11 @@ async fn client_command(client: &Client, command: Command, json: bool) -> Result
                 description: a.description,
                 content,
                 tags: a.tag,
-                variables: Vec::new(),
+                commit_message: a.message.unwrap_or_default(),
+                labels: a.label,
                 pinned: a.pinned,
                 favorite: a.favorite,
+                ..NewPrompt::default()
             };
             let saved = client.save_prompts(vec![prompt]).await?.remove(0);
             if json {
@@ -411,6 +491,7 @@ async fn client_command(client: &Client, command: Command, json: bool) -> Result
                 tags: a.tag,
                 pinned: a.pinned.then_some(true),
                 favorite: a.favorite.then_some(true),
+                folder: a.folder,
             };
             let mut items = Vec::new();
             let mut cursor = None;
@@ -458,7 +539,7 @@ async fn client_command(client: &Client, command: Command, json: bool) -> Result
                     .for_each(|p| println!("{}", summary_line(p)));
             }
         }
-        Command::Edit { slug } => edit(client, &slug, json).await?,
+        Command::Edit { slug, message } => edit(client, &slug, message, json).await?,
         Command::Rm { slug } => {
             client.delete_prompt(&slug).await?;
             if json {
@@ -531,6 +612,82 @@ async fn client_command(client: &Client, command: Command, json: bool) -> Result
                 }
             }
         }
+        Command::Versions { slug, limit } => {
+            let page = client.versions(&slug, Some(limit), None).await?;
+            if json {
+                print_json(&page)?;
+            } else {
+                for v in &page.items {
+                    let labels = if v.labels.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" [{}]", v.labels.join(", "))
+                    };
+                    let message = v.commit_message.lines().next().unwrap_or_default();
+                    println!(
+                        "v{:<4} {}  {:>5} uses{labels}  {message}",
+                        v.version,
+                        v.created_at.format("%Y-%m-%d %H:%M"),
+                        v.usage_count
+                    );
+                }
+            }
+        }
+        Command::Diff { slug, from, to } => {
+            let diff = client.diff(&slug, from, to).await?;
+            if json {
+                print_json(&diff)?;
+            } else if diff.changed.is_empty() {
+                println!("Versions {from} and {to} are the same.");
+            } else {
+                for f in &diff.fields {
+                    println!("{}: {} → {}", f.field, f.from, f.to);
+                }
+                print!("{}", diff.diff);
+            }
+        }
+        Command::Label(a) => label_command(client, a, json).await?,
+        Command::Resolve {
+            slug,
+            label,
+            version,
+            subject,
+            vars,
+        } => {
+            let variables = if vars.is_empty() {
+                None
+            } else {
+                Some(parse_vars(&vars)?)
+            };
+            let resolved = client
+                .resolve(promptdb_core::ResolveRequest {
+                    slug,
+                    label,
+                    version,
+                    subject,
+                    variables,
+                })
+                .await?;
+            if json {
+                print_json(&resolved)?;
+            } else {
+                eprintln!(
+                    "{} version {}{}",
+                    resolved.slug,
+                    resolved.version,
+                    resolved
+                        .label
+                        .as_deref()
+                        .map(|l| format!(" (label {l})"))
+                        .unwrap_or_default()
+                );
+                let text = resolved.text();
+                print!("{text}");
+                if !text.ends_with('\n') {
+                    println!();
+                }
+            }
+        }
         Command::Keys(KeysCommand::Ls) => {
             let keys = client.keys().await?;
             if json {
@@ -552,11 +709,15 @@ async fn client_command(client: &Client, command: Command, json: bool) -> Result
                 }
             }
         }
-        Command::Keys(KeysCommand::Create { name, read_only }) => {
-            let scopes = if read_only {
-                vec![Scope::Read]
-            } else {
-                vec![Scope::Read, Scope::Write]
+        Command::Keys(KeysCommand::Create {
+            name,
+            read_only,
+            release,
+        }) => {
+            let scopes = match (read_only, release) {
+                (true, _) => vec![Scope::Read],
+                (false, true) => vec![Scope::Read, Scope::Write, Scope::Release],
+                (false, false) => vec![Scope::Read, Scope::Write],
             };
             let created = client.create_key(NewApiKey { name, scopes }).await?;
             if json {
@@ -582,9 +743,123 @@ async fn client_command(client: &Client, command: Command, json: bool) -> Result
     Ok(ExitCode::SUCCESS)
 }
 
+/// `promptdb label`.
+async fn label_command(client: &Client, a: LabelArgs, json: bool) -> Result<(), Error> {
+    let Some(label) = a.label.as_deref() else {
+        if a.history {
+            return print_moves(client.label_moves(&a.slug, None).await?, json);
+        }
+        let labels = client.labels(&a.slug).await?;
+        if json {
+            return print_json(&labels);
+        }
+        if labels.is_empty() {
+            eprintln!("`{}` has no labels yet (besides `latest`).", a.slug);
+        }
+        for l in labels {
+            println!(
+                "{:<24} {}{}",
+                l.name,
+                l.target,
+                if l.protected { "  (protected)" } else { "" }
+            );
+        }
+        return Ok(());
+    };
+    if a.history {
+        return print_moves(client.label_moves(&a.slug, Some(label)).await?, json);
+    }
+    let moved = if a.rollback {
+        client.rollback_label(&a.slug, label).await?
+    } else if a.remove {
+        client.move_label(&a.slug, label, None).await?
+    } else {
+        let target = match (a.version, a.split.as_deref()) {
+            (Some(version), None) => promptdb_core::LabelTarget::version(version),
+            (None, Some(split)) => promptdb_core::LabelTarget::Split {
+                split: parse_split(split)?,
+            },
+            _ => {
+                return Err(Error::invalid(
+                    "version",
+                    "give a version, --split, --remove, --rollback or --history",
+                ));
+            }
+        };
+        client.move_label(&a.slug, label, Some(target)).await?
+    };
+    if json {
+        return print_json(&moved);
+    }
+    match (&moved.from, &moved.to) {
+        (from, to) if from == to => println!("`{label}` already points at that; nothing changed."),
+        (None, Some(to)) => println!("`{label}` now points at {to}."),
+        (Some(from), Some(to)) => println!("`{label}` moved from {from} to {to}."),
+        (_, None) => println!("`{label}` removed."),
+    }
+    Ok(())
+}
+
+fn print_moves(
+    page: promptdb_core::Page<promptdb_core::LabelMove>,
+    json: bool,
+) -> Result<(), Error> {
+    if json {
+        return print_json(&page.items);
+    }
+    let show = |t: &Option<promptdb_core::LabelTarget>| {
+        t.as_ref().map_or("—".to_owned(), ToString::to_string)
+    };
+    for m in &page.items {
+        println!(
+            "{}  {:<16} {} → {}  {}",
+            m.moved_at.format("%Y-%m-%d %H:%M:%S"),
+            m.label,
+            show(&m.from),
+            show(&m.to),
+            m.actor
+        );
+    }
+    Ok(())
+}
+
+/// `3:90,4:10` → variants.
+fn parse_split(s: &str) -> Result<Vec<promptdb_core::Variant>, Error> {
+    s.split(',')
+        .map(|part| {
+            let (v, w) = part.trim().split_once(':').ok_or_else(|| {
+                Error::invalid("--split", format!("`{part}` is not VERSION:WEIGHT"))
+            })?;
+            Ok(promptdb_core::Variant {
+                version: v
+                    .trim()
+                    .parse()
+                    .map_err(|_| Error::invalid("--split", format!("`{v}` is not a version")))?,
+                weight: w
+                    .trim()
+                    .parse()
+                    .map_err(|_| Error::invalid("--split", format!("`{w}` is not a weight")))?,
+            })
+        })
+        .collect()
+}
+
 /// Opens the prompt as Markdown in `$VISUAL`/`$EDITOR` (default `vi`) and saves what changed.
-async fn edit(client: &Client, slug: &str, json: bool) -> Result<(), Error> {
+async fn edit(
+    client: &Client,
+    slug: &str,
+    message: Option<String>,
+    json: bool,
+) -> Result<(), Error> {
     let before = client.get_prompt(slug).await?;
+    if before.kind == promptdb_core::PromptKind::Chat {
+        return Err(Error::invalid(
+            "slug",
+            format!(
+                "`{slug}` is a chat prompt; change its messages through the REST API, MCP or the web app"
+            ),
+        ));
+    }
     let dir = std::env::temp_dir();
     let path = dir.join(format!("promptdb-{}-{}.md", slug, std::process::id()));
     std::fs::write(&path, markdown::render(&before)).map_err(Error::backend)?;
@@ -633,6 +908,8 @@ async fn edit(client: &Client, slug: &str, json: bool) -> Result<(), Error> {
         favorite: field("favorite")
             .and_then(markdown::FrontValue::flag)
             .filter(|v| *v != before.favorite),
+        commit_message: message,
+        ..PromptPatch::default()
     };
     if patch.is_empty() {
         let _ = std::fs::remove_file(&path);

@@ -112,8 +112,10 @@ pub(super) async fn stdio(settings: Settings) -> ExitCode {
     let run = async {
         let db = crate::open_db(&settings).await?;
         let (user, _) = db.local_user().await?;
-        let factory =
-            crate::mcp::McpFactory::new(db, Some(promptdb_core::Principal::full(user.id)));
+        let factory = crate::mcp::McpFactory::new(
+            db,
+            Some(promptdb_core::Principal::full(user.id).with_actor("stdio")),
+        );
         let running = factory
             .server()
             .serve(rmcp::transport::stdio())

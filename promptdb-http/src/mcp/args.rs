@@ -3,8 +3,9 @@
 use std::collections::BTreeMap;
 
 use promptdb_core::{
-    DraftSummary, NewPrompt, Preferences, Prompt, PromptSummary, PromptUsage, Scope, TagCount,
-    UserId, Variable,
+    ChatMessage, DraftSummary, LabelMove, NewPrompt, Page, Preferences, Prompt, PromptConfig,
+    PromptKind, PromptSummary, PromptUsage, PromptVersion, Resolved, Scope, TagCount, UserId,
+    Variable, Variant, diff::VersionDiff,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -28,8 +29,16 @@ pub struct SavePromptsArgs {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GetPromptArgs {
-    /// The prompt's slug, such as `code-review`.
+    /// The prompt's slug, such as `code-review` or `support/triage`.
     pub slug: String,
+    /// A label (`production`, `staging`, `latest`): the result also holds the version that label
+    /// serves (`resolved`). Not together with `version`.
+    #[serde(default)]
+    pub label: Option<String>,
+    /// A version number: the result also holds that version (`resolved`). Not together with
+    /// `label`.
+    #[serde(default)]
+    pub version: Option<u32>,
     /// Values for the prompt's `{{variables}}`. When given, the result also holds the rendered
     /// text, ready to use.
     #[serde(default)]
@@ -49,6 +58,9 @@ pub struct ListPromptsArgs {
     /// Only favourites (true) or only non-favourites (false).
     #[serde(default)]
     pub favorite: Option<bool>,
+    /// Only prompts in this folder or below it (`support` finds `support/triage`).
+    #[serde(default)]
+    pub folder: Option<String>,
     /// How many prompts to return, 1 to 100 (default 20).
     #[serde(default)]
     pub limit: Option<u32>,
@@ -73,6 +85,9 @@ pub struct SearchPromptsArgs {
     /// Only favourites (true) or only non-favourites (false).
     #[serde(default)]
     pub favorite: Option<bool>,
+    /// Only prompts in this folder or below it.
+    #[serde(default)]
+    pub folder: Option<String>,
     /// How many results to return, 1 to 100 (default 20).
     #[serde(default)]
     pub limit: Option<u32>,
@@ -93,9 +108,21 @@ pub struct UpdatePromptArgs {
     /// New description.
     #[serde(default)]
     pub description: Option<String>,
-    /// New template text; `{{name}}` placeholders become variables.
+    /// `text` or `chat`; switching drops the other kind's body.
+    #[serde(default)]
+    pub kind: Option<PromptKind>,
+    /// New template text (text prompts); `{{name}}` placeholders become variables.
     #[serde(default)]
     pub content: Option<String>,
+    /// New messages (chat prompts), replacing the old ones.
+    #[serde(default)]
+    pub messages: Option<Vec<ChatMessage>>,
+    /// New config (model parameters and the like), replacing the old one.
+    #[serde(default)]
+    pub config: Option<PromptConfig>,
+    /// Why: kept with the new version.
+    #[serde(default)]
+    pub commit_message: Option<String>,
     /// New tags, replacing the old ones.
     #[serde(default)]
     pub tags: Option<Vec<String>>,
@@ -108,6 +135,68 @@ pub struct UpdatePromptArgs {
     /// Mark (true) or unmark (false) as favourite.
     #[serde(default)]
     pub favorite: Option<bool>,
+}
+
+/// Arguments of `track_prompt_use`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UseArgs {
+    /// The prompt's slug, such as `code-review`.
+    pub slug: String,
+    /// The version used (as `get_prompt` with a label reported it), so that A/B variants can be
+    /// compared; the newest when omitted.
+    #[serde(default)]
+    pub version: Option<u32>,
+}
+
+/// Arguments of `list_versions`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VersionsArgs {
+    /// The prompt's slug.
+    pub slug: String,
+    /// How many versions to return, 1 to 100 (default 20), newest first.
+    #[serde(default)]
+    pub limit: Option<u32>,
+    /// `next_cursor` from a previous call, to get older versions.
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+/// Arguments of `diff_versions`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DiffArgs {
+    /// The prompt's slug.
+    pub slug: String,
+    /// The older version.
+    pub from: u32,
+    /// The newer version.
+    pub to: u32,
+}
+
+/// Arguments of `set_label`: give `version`, or `split`, or `remove`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetLabelArgs {
+    /// The prompt's slug.
+    pub slug: String,
+    /// The label: `production` (protected: needs the release scope), `staging`, or any name of
+    /// lower-case letters, digits, `_`, `.` and `-`.
+    pub label: String,
+    /// Point the label at this version.
+    #[serde(default)]
+    pub version: Option<u32>,
+    /// Or split it between versions for an A/B test: two to ten `{version, weight}` whose
+    /// weights sum to 100.
+    #[serde(default)]
+    pub split: Option<Vec<Variant>>,
+    /// Or remove the label.
+    #[serde(default)]
+    pub remove: Option<bool>,
+    /// Or move it back to where it was before its last move.
+    #[serde(default)]
+    pub rollback: Option<bool>,
 }
 
 /// Arguments of tools that take only a slug.
@@ -170,11 +259,50 @@ pub struct SavedOut {
 /// Result of `get_prompt` and `update_prompt`.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct PromptOut {
-    /// The prompt.
+    /// The prompt (its newest version).
     pub prompt: Prompt,
     /// The content with the given variables filled in (only when variables were given).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rendered: Option<String>,
+    /// The version a label or version number asked for, includes expanded (only when `label`,
+    /// `version` or `variables` were given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolved: Option<Resolved>,
+}
+
+/// Result of `list_versions`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct VersionsOut {
+    /// Versions, newest first, with the labels that name each.
+    pub versions: Vec<PromptVersion>,
+    /// Pass as `cursor` for older versions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+impl From<Page<PromptVersion>> for VersionsOut {
+    fn from(page: Page<PromptVersion>) -> Self {
+        Self {
+            versions: page.items,
+            next_cursor: page.next_cursor,
+        }
+    }
+}
+
+/// Result of `diff_versions`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct DiffOut {
+    /// The difference.
+    #[serde(flatten)]
+    pub diff: VersionDiff,
+}
+
+/// Result of `set_label`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct LabelOut {
+    /// The move (a move from a target to the same target changed nothing).
+    #[serde(rename = "move")]
+    pub moved: LabelMove,
 }
 
 /// Result of `list_prompts`, `search_prompts` and `open_prompt_library`.

@@ -99,13 +99,16 @@ impl McpFactory {
         self
     }
 
-    /// Names of the product tools that change data (not annotated read-only).
+    /// Names of the product tools that need the write scope (not annotated read-only).
+    /// `set_label` is not among them: the release scope alone may move labels, and core checks
+    /// which scope each label needs.
     pub fn write_tools() -> Vec<String> {
         PromptDbMcp::product_tools()
             .list_all()
             .into_iter()
             .filter(|t| t.annotations.as_ref().and_then(|a| a.read_only_hint) != Some(true))
             .map(|t| t.name.into_owned())
+            .filter(|name| name != "set_label")
             .collect()
     }
 
@@ -336,10 +339,42 @@ impl ServerHandler for PromptDbMcp {
                 }
                 e => McpError::internal_error(tools::failure_message(&e), None),
             })?;
-        let text = promptdb_core::template::render(&prompt.content, &prompt.variables, &values)
+        let resolved = self
+            .db
+            .resolve(
+                &me,
+                promptdb_core::ResolveRequest {
+                    slug: request.name.clone(),
+                    label: Some(promptdb_core::release::LATEST.to_owned()),
+                    variables: Some(values),
+                    ..Default::default()
+                },
+            )
+            .await
             .map_err(|e| McpError::invalid_params(e.to_string(), None))?;
+        // MCP messages are the user's or the assistant's: a chat prompt's system messages go
+        // first, as the user's.
+        let messages = match resolved.rendered {
+            Some(promptdb_core::Rendered::Chat(messages)) => messages
+                .into_iter()
+                .map(|m| {
+                    let role = match m.role {
+                        promptdb_core::ChatRole::Assistant => Role::Assistant,
+                        _ => Role::User,
+                    };
+                    PromptMessage::new_text(role, m.content)
+                })
+                .collect(),
+            Some(promptdb_core::Rendered::Text(text)) => {
+                vec![PromptMessage::new_text(Role::User, text)]
+            }
+            None => Vec::new(),
+        };
         if me.can_write()
-            && let Err(e) = self.db.track_prompt_use(&me, &request.name).await
+            && let Err(e) = self
+                .db
+                .track_prompt_use(&me, &request.name, Some(resolved.version))
+                .await
         {
             tracing::warn!(error = %e, "could not record the use of an MCP prompt");
         }
@@ -348,11 +383,9 @@ impl ServerHandler for PromptDbMcp {
         } else {
             prompt.description
         };
-        Ok(
-            GetPromptResult::new(vec![PromptMessage::new_text(Role::User, text)])
-                .with_description(description)
-                .into(),
-        )
+        Ok(GetPromptResult::new(messages)
+            .with_description(description)
+            .into())
     }
 
     // Logging levels and resource subscriptions exist only for the conformance fixtures:

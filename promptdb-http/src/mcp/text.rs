@@ -2,7 +2,10 @@
 
 use std::fmt::Write as _;
 
-use promptdb_core::{Prompt, PromptSummary, TagCount};
+use promptdb_core::{
+    ChatMessage, LabelMove, Prompt, PromptKind, PromptSummary, PromptVersion, Resolved, TagCount,
+    diff::VersionDiff,
+};
 
 /// A prompt in full: header, metadata, then the template text.
 pub(super) fn prompt(p: &Prompt, rendered: Option<&str>) -> String {
@@ -41,15 +44,129 @@ pub(super) fn prompt(p: &Prompt, rendered: Option<&str>) -> String {
         let _ = writeln!(out, "Marked: {}", flags.join(", "));
     }
     let _ = writeln!(out, "Used {} times.", p.usage_count);
-    match rendered {
-        Some(text) => {
+    match (rendered, p.kind) {
+        (Some(text), _) => {
             let _ = write!(out, "\n--- rendered ---\n{text}");
         }
-        None => {
+        (None, PromptKind::Text) => {
             let _ = write!(out, "\n--- content ---\n{}", p.content);
+        }
+        (None, PromptKind::Chat) => {
+            let _ = write!(out, "\n--- messages ---\n{}", messages(&p.messages));
         }
     }
     out
+}
+
+/// Chat messages, each under its role.
+pub(super) fn messages(messages: &[ChatMessage]) -> String {
+    messages
+        .iter()
+        .map(|m| format!("[{}]\n{}", m.role.as_str(), m.content))
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+/// A resolved version: which one was served, then its text (rendered when variables were given).
+pub(super) fn resolved(r: &Resolved, rendered: Option<&str>) -> String {
+    let mut out = format!("# {} (`{}`, version {}", r.name, r.slug, r.version);
+    if !r.labels.is_empty() {
+        let _ = write!(out, "; labels: {}", r.labels.join(", "));
+    }
+    out.push_str(")\n");
+    if !r.commit_message.is_empty() {
+        let _ = writeln!(out, "Commit: {}", first_line(&r.commit_message));
+    }
+    if !r.config.is_empty() {
+        let _ = writeln!(
+            out,
+            "Config: {}",
+            serde_json::to_string(&r.config).unwrap_or_default()
+        );
+    }
+    match (rendered, r.kind) {
+        (Some(text), _) => {
+            let _ = write!(out, "\n--- rendered ---\n{text}");
+        }
+        (None, PromptKind::Text) => {
+            let _ = write!(out, "\n--- content ---\n{}", r.content);
+        }
+        (None, PromptKind::Chat) => {
+            let _ = write!(out, "\n--- messages ---\n{}", messages(&r.messages));
+        }
+    }
+    out
+}
+
+/// One line per version.
+pub(super) fn versions(
+    slug: &str,
+    versions: &[PromptVersion],
+    next_cursor: Option<&str>,
+) -> String {
+    let mut out = format!("Versions of `{slug}`, newest first:\n");
+    for v in versions {
+        let _ = write!(
+            out,
+            "- v{} {} ({} uses)",
+            v.version,
+            v.created_at.format("%Y-%m-%d %H:%M"),
+            v.usage_count
+        );
+        if !v.labels.is_empty() {
+            let _ = write!(out, " [{}]", v.labels.join(", "));
+        }
+        if !v.commit_message.is_empty() {
+            let _ = write!(out, ": {}", first_line(&v.commit_message));
+        }
+        out.push('\n');
+    }
+    if let Some(c) = next_cursor {
+        let _ = write!(out, "Older versions: call again with cursor `{c}`.");
+    }
+    out.trim_end().to_owned()
+}
+
+/// A diff: what changed, then the unified diff of the text.
+pub(super) fn diff(d: &VersionDiff) -> String {
+    if d.changed.is_empty() {
+        return format!(
+            "Versions {} and {} of `{}` are the same.",
+            d.from, d.to, d.slug
+        );
+    }
+    let mut out = format!(
+        "`{}` version {} → {}: changed {}.\n",
+        d.slug,
+        d.from,
+        d.to,
+        d.changed.join(", ")
+    );
+    for f in &d.fields {
+        let _ = writeln!(out, "{}: {} → {}", f.field, f.from, f.to);
+    }
+    if !d.diff.is_empty() {
+        let _ = write!(out, "\n{}", d.diff);
+    }
+    out.trim_end().to_owned()
+}
+
+/// A label move in one sentence.
+pub(super) fn label_move(slug: &str, m: &LabelMove) -> String {
+    match (&m.from, &m.to) {
+        (from, to) if from == to => format!(
+            "`{}` of `{slug}` already points at {}; nothing changed.",
+            m.label,
+            to.as_ref()
+                .map_or("nothing".to_owned(), ToString::to_string)
+        ),
+        (None, Some(to)) => format!("Label `{}` of `{slug}` now points at {to}.", m.label),
+        (Some(from), Some(to)) => {
+            format!("Label `{}` of `{slug}` moved from {from} to {to}.", m.label)
+        }
+        (Some(from), None) => format!("Label `{}` of `{slug}` removed (was {from}).", m.label),
+        (None, None) => format!("Label `{}` of `{slug}` does not exist.", m.label),
+    }
 }
 
 /// One line per prompt.

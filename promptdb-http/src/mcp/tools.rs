@@ -2,7 +2,10 @@
 //! content (with an output schema) and a readable text rendering; a user's mistake is a tool
 //! error that says what to fix.
 
-use promptdb_core::{Filters, ListQuery, Page, PromptPatch, PromptSummary, Scope, SearchQuery};
+use promptdb_core::{
+    Filters, LabelTarget, ListQuery, Page, PromptPatch, PromptSummary, Rendered, ResolveRequest,
+    SearchQuery,
+};
 use rmcp::{
     ErrorData as McpError, RoleServer,
     handler::server::wrapper::Parameters,
@@ -140,10 +143,7 @@ impl PromptDbMcp {
         let me = self.principal(&ctx)?;
         let user = try_tool!(self.db.me(&me).await);
         let drafts = try_tool!(self.db.draft_summary(&me).await);
-        let mut scopes = vec![Scope::Read];
-        if me.can_write() {
-            scopes.push(Scope::Write);
-        }
+        let scopes = me.scopes();
         let text = format!(
             "Signed in as {} ({}), scopes: {}.",
             if user.display_name.is_empty() {
@@ -210,16 +210,46 @@ impl PromptDbMcp {
     ) -> Result<CallToolResult, McpError> {
         let me = self.principal(&ctx)?;
         let prompt = try_tool!(self.db.get_prompt(&me, &args.slug).await);
-        let rendered = match &args.variables {
-            Some(values) => Some(try_tool!(promptdb_core::template::render(
-                &prompt.content,
-                &prompt.variables,
-                values
-            ))),
-            None => None,
+        let resolved = if args.label.is_some() || args.version.is_some() || args.variables.is_some()
+        {
+            let label = match (&args.label, args.version) {
+                (None, None) => Some(promptdb_core::release::LATEST.to_owned()),
+                (label, _) => label.clone(),
+            };
+            Some(try_tool!(
+                self.db
+                    .resolve(
+                        &me,
+                        ResolveRequest {
+                            slug: args.slug.clone(),
+                            label,
+                            version: args.version,
+                            subject: None,
+                            variables: args.variables,
+                        },
+                    )
+                    .await
+            ))
+        } else {
+            None
         };
-        let text = text::prompt(&prompt, rendered.as_deref());
-        success(&PromptOut { prompt, rendered }, text)
+        let rendered = resolved.as_ref().and_then(|r| match &r.rendered {
+            Some(Rendered::Text(t)) => Some(t.clone()),
+            Some(Rendered::Chat(messages)) => Some(text::messages(messages)),
+            None => None,
+        });
+        let text = match &resolved {
+            Some(r) => text::resolved(r, rendered.as_deref()),
+            None => text::prompt(&prompt, None),
+        };
+        success(
+            &PromptOut {
+                prompt,
+                rendered,
+                resolved,
+            },
+            text,
+        )
     }
 
     /// Lists the user's prompts, best first: pinned ones, then by use, recency and favourite.
@@ -241,6 +271,7 @@ impl PromptDbMcp {
                 tags: args.tags,
                 pinned: args.pinned,
                 favorite: args.favorite,
+                folder: args.folder,
             },
             limit: args.limit,
             cursor: args.cursor,
@@ -274,6 +305,7 @@ impl PromptDbMcp {
                 tags: args.tags,
                 pinned: args.pinned,
                 favorite: args.favorite,
+                folder: args.folder,
             },
             limit: args.limit,
             cursor: args.cursor,
@@ -304,7 +336,11 @@ impl PromptDbMcp {
         let patch = PromptPatch {
             name: args.name,
             description: args.description,
+            kind: args.kind,
             content: args.content,
+            messages: args.messages,
+            config: args.config,
+            commit_message: args.commit_message,
             tags: args.tags,
             variables: args.variables,
             pinned: args.pinned,
@@ -316,6 +352,7 @@ impl PromptDbMcp {
             &PromptOut {
                 prompt,
                 rendered: None,
+                resolved: None,
             },
             text,
         )
@@ -356,17 +393,21 @@ impl PromptDbMcp {
     /// Records that a prompt was just used, so it ranks higher. Call it after using a prompt.
     #[tool(
         name = "track_prompt_use",
-        input_schema = input::<SlugArgs>(),
+        input_schema = input::<UseArgs>(),
         output_schema = output::<UsageOut>(),
         annotations(title = "Record a use", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
     )]
     async fn track_prompt_use(
         &self,
-        Parameters(args): Parameters<SlugArgs>,
+        Parameters(args): Parameters<UseArgs>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResult, McpError> {
         let me = self.principal(&ctx)?;
-        let usage = try_tool!(self.db.track_prompt_use(&me, &args.slug).await);
+        let usage = try_tool!(
+            self.db
+                .track_prompt_use(&me, &args.slug, args.version)
+                .await
+        );
         let text = format!(
             "Recorded a use of `{}` ({} in total).",
             usage.slug, usage.usage_count
@@ -414,6 +455,94 @@ impl PromptDbMcp {
             serde_json::to_string_pretty(&preferences).unwrap_or_default()
         };
         success(&PreferencesOut { preferences }, text)
+    }
+
+    /// Lists a prompt's versions, newest first, with their commit messages, use counts and the
+    /// labels that point at each (`latest`, `production`, A/B splits).
+    #[tool(
+        name = "list_versions",
+        input_schema = input::<VersionsArgs>(),
+        output_schema = output::<VersionsOut>(),
+        annotations(title = "List versions", read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+    )]
+    async fn list_versions(
+        &self,
+        Parameters(args): Parameters<VersionsArgs>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, McpError> {
+        let me = self.principal(&ctx)?;
+        let page = try_tool!(
+            self.db
+                .prompt_versions(&me, &args.slug, args.limit, args.cursor.as_deref())
+                .await
+        );
+        let out = VersionsOut::from(page);
+        let text = text::versions(&args.slug, &out.versions, out.next_cursor.as_deref());
+        success(&out, text)
+    }
+
+    /// Shows what changed between two versions of a prompt: a line diff of the text and the
+    /// other fields that differ.
+    #[tool(
+        name = "diff_versions",
+        input_schema = input::<DiffArgs>(),
+        output_schema = output::<DiffOut>(),
+        annotations(title = "Diff two versions", read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+    )]
+    async fn diff_versions(
+        &self,
+        Parameters(args): Parameters<DiffArgs>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, McpError> {
+        let me = self.principal(&ctx)?;
+        let diff = try_tool!(
+            self.db
+                .diff_versions(&me, &args.slug, args.from, args.to)
+                .await
+        );
+        let text = text::diff(&diff);
+        success(&DiffOut { diff }, text)
+    }
+
+    /// Moves a label of a prompt: point it at a `version`, split it between versions for an A/B
+    /// test (`split`), `remove` it, or `rollback` its last move. Applications resolve the
+    /// `production` label by default; moving it needs the release scope.
+    #[tool(
+        name = "set_label",
+        input_schema = input::<SetLabelArgs>(),
+        output_schema = output::<LabelOut>(),
+        annotations(title = "Move a label", read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+    )]
+    async fn set_label(
+        &self,
+        Parameters(args): Parameters<SetLabelArgs>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResult, McpError> {
+        let me = self.principal(&ctx)?;
+        let remove = args.remove.unwrap_or(false);
+        let rollback = args.rollback.unwrap_or(false);
+        let (slug, label) = (&args.slug, &args.label);
+        let moved = match (args.version, args.split, remove, rollback) {
+            (Some(version), None, false, false) => {
+                self.db
+                    .set_label(&me, slug, label, LabelTarget::version(version))
+                    .await
+            }
+            (None, Some(split), false, false) => {
+                self.db
+                    .set_label(&me, slug, label, LabelTarget::Split { split })
+                    .await
+            }
+            (None, None, true, false) => self.db.remove_label(&me, slug, label).await,
+            (None, None, false, true) => self.db.rollback_label(&me, slug, label).await,
+            _ => Err(promptdb_core::Error::invalid(
+                "version",
+                "give exactly one of `version`, `split`, `remove: true` or `rollback: true`",
+            )),
+        };
+        let moved = try_tool!(moved);
+        let text = text::label_move(slug, &moved);
+        success(&LabelOut { moved }, text)
     }
 
     /// Opens the user's prompt library as an interactive widget (in hosts that show MCP Apps,

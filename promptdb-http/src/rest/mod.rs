@@ -7,48 +7,88 @@
 use axum::{
     Router,
     extract::DefaultBodyLimit,
-    routing::{get, post},
+    routing::{MethodRouter, delete, get, post, put},
 };
 use promptdb_core::PromptDb;
 
 mod account;
 mod drafts;
 mod prompts;
+mod releases;
 
 pub use account::KeyList;
 pub use account::Me;
 pub use drafts::DraftList;
-pub use prompts::{CreatePrompts, CreatedPrompts, RenderRequest, TagList};
+pub use prompts::{CreatePrompts, CreatedPrompts, RenderRequest, TagList, UseRequest};
+pub use releases::{
+    Dependents, FolderList, LabelList, Resolutions, ResolveMany, ResolveResult, RestoreRequest,
+};
 
-/// The REST routes over `db`, to nest at `/api/v1` (authentication is the caller's: see the
-/// module docs). Bodies are limited to [`crate::MAX_BODY_BYTES`].
-pub fn router(db: PromptDb) -> Router {
-    Router::new()
-        .route("/prompts", get(prompts::list).post(prompts::create))
-        .route(
+/// Every REST route: its path under `/api/v1` and its handlers. [`router`] and [`paths`] both
+/// read this table, so a test can hold the OpenAPI document against every route there is.
+fn table() -> Vec<(&'static str, MethodRouter<PromptDb>)> {
+    vec![
+        ("/prompts", get(prompts::list).post(prompts::create)),
+        (
             "/prompts/{slug}",
             get(prompts::get)
                 .patch(prompts::update)
                 .delete(prompts::delete),
-        )
-        .route("/prompts/{slug}/uses", post(prompts::track_use))
-        .route("/prompts/{slug}/render", post(prompts::render))
-        .route("/prompts/{slug}/versions", get(prompts::versions))
-        .route("/prompts/{slug}/versions/{version}", get(prompts::version))
-        .route("/tags", get(prompts::tags))
-        .route("/drafts", get(drafts::list).post(drafts::save))
-        .route("/drafts/summary", get(drafts::summary))
-        .route("/drafts/{id}", get(drafts::get).delete(drafts::delete))
-        .route(
+        ),
+        ("/prompts/{slug}/uses", post(prompts::track_use)),
+        ("/prompts/{slug}/render", post(prompts::render)),
+        ("/prompts/{slug}/versions", get(prompts::versions)),
+        ("/prompts/{slug}/versions/{version}", get(prompts::version)),
+        (
+            "/prompts/{slug}/versions/{version}/restore",
+            post(releases::restore),
+        ),
+        ("/prompts/{slug}/labels", get(releases::labels)),
+        (
+            "/prompts/{slug}/labels/{label}",
+            put(releases::set_label).delete(releases::remove_label),
+        ),
+        (
+            "/prompts/{slug}/labels/{label}/rollback",
+            post(releases::rollback_label),
+        ),
+        ("/prompts/{slug}/label-moves", get(releases::label_moves)),
+        ("/prompts/{slug}/diff", get(releases::diff)),
+        ("/prompts/{slug}/dependents", get(releases::dependents)),
+        ("/folders", get(releases::folders)),
+        ("/resolve", post(releases::resolve_many)),
+        ("/resolve/{*slug}", get(releases::resolve)),
+        ("/tags", get(prompts::tags)),
+        ("/drafts", get(drafts::list).post(drafts::save)),
+        ("/drafts/summary", get(drafts::summary)),
+        ("/drafts/{id}", get(drafts::get).delete(drafts::delete)),
+        (
             "/preferences",
             get(account::preferences)
                 .put(account::replace_preferences)
                 .patch(account::merge_preferences),
-        )
-        .route("/me", get(account::me).delete(account::delete_account))
-        .route("/export", get(account::export))
-        .route("/keys", get(account::keys).post(account::create_key))
-        .route("/keys/{id}", axum::routing::delete(account::revoke_key))
+        ),
+        ("/me", get(account::me).delete(account::delete_account)),
+        ("/export", get(account::export)),
+        ("/keys", get(account::keys).post(account::create_key)),
+        ("/keys/{id}", delete(account::revoke_key)),
+    ]
+}
+
+/// The path of every REST route, under `/api/v1` (`{*slug}` written `{slug}`, as OpenAPI does).
+pub fn paths() -> Vec<String> {
+    table()
+        .into_iter()
+        .map(|(path, _)| format!("/api/v1{}", path.replace("{*", "{")))
+        .collect()
+}
+
+/// The REST routes over `db`, to nest at `/api/v1` (authentication is the caller's: see the
+/// module docs). Bodies are limited to [`crate::MAX_BODY_BYTES`].
+pub fn router(db: PromptDb) -> Router {
+    table()
+        .into_iter()
+        .fold(Router::new(), |r, (path, handlers)| r.route(path, handlers))
         .layer(DefaultBodyLimit::max(crate::MAX_BODY_BYTES))
         .with_state(db)
 }

@@ -24,11 +24,14 @@ pub(super) async fn list(
     Caller(me): Caller,
     query: QueryPairs,
 ) -> ApiResult<Json<Page<PromptSummary>>> {
-    query.only(&["q", "tag", "pinned", "favorite", "limit", "cursor"])?;
+    query.only(&[
+        "q", "tag", "pinned", "favorite", "folder", "limit", "cursor",
+    ])?;
     let filters = Filters {
         tags: query.all("tag"),
         pinned: query.bool("pinned")?,
         favorite: query.bool("favorite")?,
+        folder: query.get("folder").map(str::to_owned),
     };
     let limit = query.u32("limit")?;
     let cursor = query.get("cursor").map(str::to_owned);
@@ -108,13 +111,30 @@ pub(super) async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `POST /prompts/{slug}/uses`.
+/// Body of `POST /prompts/{slug}/uses` (optional).
+#[derive(Debug, Default, Deserialize, Serialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UseRequest {
+    /// The version used (the one a resolve served), so that A/B variants can be compared; the
+    /// newest when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<u32>,
+}
+
+/// `POST /prompts/{slug}/uses`, with or without a body.
 pub(super) async fn track_use(
     State(db): State<PromptDb>,
     Caller(me): Caller,
     Path(slug): Path<String>,
+    body: axum::body::Bytes,
 ) -> ApiResult<Json<PromptUsage>> {
-    Ok(Json(db.track_prompt_use(&me, &slug).await?))
+    // The body is optional: none (or `null`) counts the use for the newest version.
+    let body: UseRequest = if body.iter().all(u8::is_ascii_whitespace) || &body[..] == b"null" {
+        UseRequest::default()
+    } else {
+        crate::extract::parse_json(&body)?
+    };
+    Ok(Json(db.track_prompt_use(&me, &slug, body.version).await?))
 }
 
 /// Body of `POST /prompts/{slug}/render`.

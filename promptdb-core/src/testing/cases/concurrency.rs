@@ -27,7 +27,7 @@ pub async fn concurrent_updates_lose_nothing(t: TestStore) {
     for _ in 0..USES {
         let (db, who) = (h.db.clone(), h.alice.clone());
         tasks.push(tokio::spawn(async move {
-            db.track_prompt_use(&who, "hot").await.map(|_| ())
+            db.track_prompt_use(&who, "hot", None).await.map(|_| ())
         }));
     }
     for r in join_all(tasks).await {

@@ -129,13 +129,13 @@ pub async fn isolation_update_delete_track(t: TestStore) {
     };
     assert_not_found(h.db.update_prompt(&h.bob, "private", patch.clone()).await);
     assert_not_found(h.db.delete_prompt(&h.bob, "private").await);
-    assert_not_found(h.db.track_prompt_use(&h.bob, "private").await);
+    assert_not_found(h.db.track_prompt_use(&h.bob, "private", None).await);
     assert_eq!(h.db.get_prompt(&h.alice, "private").await.unwrap(), before);
 
     // Same slug: each change lands in the caller's own prompt only.
     let alice_shared = h.db.get_prompt(&h.alice, "shared").await.unwrap();
     h.db.update_prompt(&h.bob, "shared", patch).await.unwrap();
-    h.db.track_prompt_use(&h.bob, "shared").await.unwrap();
+    h.db.track_prompt_use(&h.bob, "shared", None).await.unwrap();
     assert_eq!(
         h.db.get_prompt(&h.alice, "shared").await.unwrap(),
         alice_shared
@@ -255,7 +255,7 @@ pub async fn read_only_principal_cannot_write(t: TestStore) {
     };
     assert_forbidden(h.db.update_prompt(&ro, "private", patch).await);
     assert_forbidden(h.db.delete_prompt(&ro, "private").await);
-    assert_forbidden(h.db.track_prompt_use(&ro, "private").await);
+    assert_forbidden(h.db.track_prompt_use(&ro, "private", None).await);
     assert_forbidden(h.db.save_draft(&ro, SaveDraft::default()).await);
     assert_forbidden(h.db.delete_draft(&ro, draft.id).await);
     assert_forbidden(h.db.set_preferences(&ro, serde_json::Map::new()).await);

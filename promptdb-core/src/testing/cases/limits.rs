@@ -53,10 +53,16 @@ pub async fn limits_slug(t: TestStore) {
         "trail-",
         "dou--ble",
         "ünï",
-        "a/b",
+        "/a",
+        "a/",
+        "a//b",
+        "a/-b",
+        "a/b/c/d/e/f/g",
     ] {
         rejects(&h, prompt(bad, "x", "x"), "prompts[0].slug").await;
     }
+    // Folders: up to five deep.
+    accepts(&h, prompt("a/b/c/d/e/f", "x", "x")).await;
 }
 
 /// Names: one line, bounded; descriptions bounded.

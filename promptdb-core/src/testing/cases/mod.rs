@@ -8,6 +8,7 @@ mod limits;
 mod privacy;
 mod prompts;
 mod ranking;
+mod releases;
 mod search;
 mod sessions;
 
@@ -19,6 +20,7 @@ pub use limits::*;
 pub use privacy::*;
 pub use prompts::*;
 pub use ranking::*;
+pub use releases::*;
 pub use search::*;
 pub use sessions::*;
 

@@ -28,6 +28,7 @@ pub async fn save_and_get_round_trip(t: TestStore) {
         variables: vec![var("language", "Programming language", false, Some("Rust"))],
         pinned: true,
         favorite: true,
+        ..NewPrompt::default()
     };
     let saved = h.save(&h.alice, input).await;
     assert_eq!(saved.slug, "code-review");
@@ -526,15 +527,15 @@ pub async fn track_use_counts_and_timestamps(t: TestStore) {
     let h = Harness::new(t).await;
     let saved = h.save(&h.alice, prompt("p", "P", "x")).await;
     h.clock.advance(Duration::hours(1));
-    let first = h.db.track_prompt_use(&h.alice, "p").await.unwrap();
+    let first = h.db.track_prompt_use(&h.alice, "p", None).await.unwrap();
     assert_eq!((first.usage_count, first.last_used_at), (1, h.clock_now()));
     h.clock.advance(Duration::hours(1));
-    let second = h.db.track_prompt_use(&h.alice, "p").await.unwrap();
+    let second = h.db.track_prompt_use(&h.alice, "p", None).await.unwrap();
     assert_eq!(second.usage_count, 2);
     let p = h.db.get_prompt(&h.alice, "p").await.unwrap();
     assert_eq!((p.usage_count, p.last_used_at), (2, Some(h.clock_now())));
     assert_eq!((p.version, p.updated_at), (1, saved.updated_at));
-    assert_not_found(h.db.track_prompt_use(&h.alice, "ghost").await);
+    assert_not_found(h.db.track_prompt_use(&h.alice, "ghost", None).await);
 }
 
 /// Rendering fills values and defaults and refuses missing or undeclared variables.

@@ -45,7 +45,7 @@ pub async fn list_puts_pinned_first(t: TestStore) {
     )
     .await;
     for _ in 0..20 {
-        h.db.track_prompt_use(&h.alice, "busy").await.unwrap();
+        h.db.track_prompt_use(&h.alice, "busy", None).await.unwrap();
     }
     h.save(&h.alice, prompt("plain", "Plain", "x")).await;
     let order = list_all(&h).await;
@@ -68,7 +68,7 @@ pub async fn list_order_matches_core_ranking(t: TestStore) {
         )
         .await;
         for _ in 0..(i * 7 % 5) {
-            h.db.track_prompt_use(&h.alice, &format!("p{:02}", (i * 3) % (i + 1)))
+            h.db.track_prompt_use(&h.alice, &format!("p{:02}", (i * 3) % (i + 1)), None)
                 .await
                 .unwrap();
         }
@@ -102,7 +102,9 @@ pub async fn list_ranks_usage_recency_and_favorite(t: TestStore) {
     .await
     .unwrap();
     for _ in 0..3 {
-        h.db.track_prompt_use(&h.alice, "b-used").await.unwrap();
+        h.db.track_prompt_use(&h.alice, "b-used", None)
+            .await
+            .unwrap();
     }
     // favourite (2.0) > ln(4) ≈ 1.39 > 0
     assert_eq!(list_all(&h).await, ["c-favorite", "b-used", "a-unused"]);
@@ -114,7 +116,9 @@ pub async fn list_ranks_usage_recency_and_favorite(t: TestStore) {
         ["d-recent", "c-favorite", "b-used", "a-unused"]
     );
     // Using an old prompt refreshes it.
-    h.db.track_prompt_use(&h.alice, "a-unused").await.unwrap();
+    h.db.track_prompt_use(&h.alice, "a-unused", None)
+        .await
+        .unwrap();
     assert_eq!(list_all(&h).await[0], "a-unused");
 }
 
@@ -352,7 +356,7 @@ pub async fn ranking_follows_weight_changes(t: TestStore) {
     let h = Harness::new(t).await;
     h.save(&h.alice, prompt("used", "Used", "x")).await;
     for _ in 0..10 {
-        h.db.track_prompt_use(&h.alice, "used").await.unwrap();
+        h.db.track_prompt_use(&h.alice, "used", None).await.unwrap();
     }
     h.clock.advance(Duration::days(1));
     h.save(&h.alice, prompt("fresh", "Fresh", "x")).await;

@@ -118,7 +118,7 @@ pub async fn search_blends_ranking_for_equal_relevance(t: TestStore) {
         "ties break by slug"
     );
     for _ in 0..5 {
-        h.db.track_prompt_use(&h.alice, "zeta").await.unwrap();
+        h.db.track_prompt_use(&h.alice, "zeta", None).await.unwrap();
     }
     assert_eq!(search(&h, "mango").await, ["zeta", "alpha"]);
 }

@@ -1,0 +1,503 @@
+//! Releases: labels that name a version of a prompt (or a weighted A/B split of versions), their
+//! move history, and the assignment of a subject to a variant.
+//!
+//! - `latest` always names the newest version; it is not stored and cannot be moved.
+//! - `production` is what [`crate::PromptDb::resolve`] serves when no label is asked for. It is
+//!   protected by default (see [`crate::Config::protected_labels`]): moving it needs the
+//!   release scope.
+//! - A split sends each subject (a user or session id) to one variant by [`assign`]: the same
+//!   subject gets the same version until the split changes. The function is the contract between
+//!   the server and every client-side resolver; it is specified exactly below.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use std::collections::BTreeMap;
+
+use crate::{
+    ChatMessage, Error, PromptConfig, PromptKind, Result, Slug, Variable,
+    validate::{self, MAX_SUBJECT_LEN, MAX_VARIANTS},
+};
+
+/// The label that always names the newest version.
+pub const LATEST: &str = "latest";
+/// The label resolve serves when none is named.
+pub const PRODUCTION: &str = "production";
+
+/// One version of a split and its share of subjects, in percent.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Variant {
+    /// The version served.
+    pub version: u32,
+    /// Percent of subjects, 1 to 99; the weights of a split sum to 100.
+    pub weight: u8,
+}
+
+/// What a label points at.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(untagged)]
+pub enum LabelTarget {
+    /// One version: `{"version": 3}`.
+    Version {
+        /// The version.
+        version: u32,
+    },
+    /// A weighted A/B split: `{"split": [{"version": 3, "weight": 90}, {"version": 4, "weight": 10}]}`.
+    Split {
+        /// Two to ten variants of distinct versions whose weights sum to 100.
+        split: Vec<Variant>,
+    },
+}
+
+/// The wire form: exactly one of the two fields.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTarget {
+    version: Option<u32>,
+    split: Option<Vec<Variant>>,
+}
+
+impl<'de> Deserialize<'de> for LabelTarget {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        match RawTarget::deserialize(d)? {
+            RawTarget {
+                version: Some(version),
+                split: None,
+            } => Ok(Self::Version { version }),
+            RawTarget {
+                version: None,
+                split: Some(split),
+            } => Ok(Self::Split { split }),
+            _ => Err(serde::de::Error::custom(
+                "give either `version` or `split`, not both",
+            )),
+        }
+    }
+}
+
+impl LabelTarget {
+    /// A label on one version.
+    pub fn version(version: u32) -> Self {
+        Self::Version { version }
+    }
+
+    /// Every version the target names.
+    pub fn versions(&self) -> Vec<u32> {
+        match self {
+            Self::Version { version } => vec![*version],
+            Self::Split { split } => split.iter().map(|v| v.version).collect(),
+        }
+    }
+
+    /// Whether it names `version`.
+    pub fn names(&self, version: u32) -> bool {
+        match self {
+            Self::Version { version: v } => *v == version,
+            Self::Split { split } => split.iter().any(|v| v.version == version),
+        }
+    }
+
+    /// Checks the shape: versions from 1, and for a split 2 to 10 distinct versions with
+    /// weights from 1 to 99 summing to 100. The count is checked before the variants.
+    pub fn validate(&self, field: &str) -> Result<()> {
+        match self {
+            Self::Version { version: 0 } => Err(Error::invalid(
+                format!("{field}.version"),
+                "versions start at 1",
+            )),
+            Self::Version { .. } => Ok(()),
+            Self::Split { split } => {
+                if !(2..=MAX_VARIANTS).contains(&split.len()) {
+                    return Err(Error::invalid(
+                        format!("{field}.split"),
+                        format!(
+                            "a split has 2 to {MAX_VARIANTS} variants (got {}); point the label at one version instead of a split of one",
+                            split.len()
+                        ),
+                    ));
+                }
+                let mut total = 0u32;
+                for (i, v) in split.iter().enumerate() {
+                    if v.version == 0 {
+                        return Err(Error::invalid(
+                            format!("{field}.split[{i}].version"),
+                            "versions start at 1",
+                        ));
+                    }
+                    if !(1..=99).contains(&v.weight) {
+                        return Err(Error::invalid(
+                            format!("{field}.split[{i}].weight"),
+                            "must be between 1 and 99",
+                        ));
+                    }
+                    if split[..i].iter().any(|w| w.version == v.version) {
+                        return Err(Error::invalid(
+                            format!("{field}.split[{i}].version"),
+                            format!("version {} is in the split twice", v.version),
+                        ));
+                    }
+                    total += u32::from(v.weight);
+                }
+                if total != 100 {
+                    return Err(Error::invalid(
+                        format!("{field}.split"),
+                        format!("the weights must sum to 100 (they sum to {total})"),
+                    ));
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for LabelTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Version { version } => write!(f, "version {version}"),
+            Self::Split { split } => {
+                for (i, v) in split.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(" / ")?;
+                    }
+                    write!(f, "v{} {}%", v.version, v.weight)?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// A label of a prompt, as it stands.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Label {
+    /// The label's name.
+    pub name: String,
+    /// What it points at.
+    #[serde(flatten)]
+    pub target: LabelTarget,
+    /// Whether moving it needs the release scope.
+    #[serde(default)]
+    pub protected: bool,
+    /// When it last moved.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One recorded move of a label.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabelMove {
+    /// Increases with every move of the user's labels; pass as `before` to page back.
+    pub id: i64,
+    /// The label.
+    pub label: String,
+    /// Where it pointed before; absent when it was created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<LabelTarget>,
+    /// Where it points after; absent when it was removed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<LabelTarget>,
+    /// Who moved it: how the caller had signed in, when known.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub actor: String,
+    /// When.
+    pub moved_at: DateTime<Utc>,
+}
+
+/// What an application asks for: a prompt at a label (`production` when neither label nor
+/// version is given), or at a version; optionally rendered with variables.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResolveRequest {
+    /// The prompt.
+    pub slug: String,
+    /// A label (`production`, `staging`, `latest`, …). Not together with `version`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// A version number. Not together with `label`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<u32>,
+    /// Who the prompt is for (a user or session id): a label split into A/B variants gives the
+    /// same subject the same variant. Without one, the variant is picked at random by weight.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// Values for the prompt's variables: when given, the answer holds the rendered prompt
+    /// (strictly: every required variable, no undeclared ones).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variables: Option<BTreeMap<String, String>>,
+}
+
+/// A rendered prompt: a text, or a chat prompt's messages.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Rendered {
+    /// A text prompt, rendered.
+    Text(String),
+    /// A chat prompt's messages, rendered.
+    Chat(Vec<ChatMessage>),
+}
+
+impl Rendered {
+    /// As one text: a chat prompt's messages one after another, each under its role.
+    pub fn to_text(&self) -> String {
+        match self {
+            Self::Text(text) => text.clone(),
+            Self::Chat(messages) => crate::prompt::body_text(PromptKind::Chat, "", messages),
+        }
+    }
+}
+
+impl Resolved {
+    /// The rendered text when variables were given, else the (expanded) body as one text.
+    pub fn text(&self) -> String {
+        match &self.rendered {
+            Some(r) => r.to_text(),
+            None => crate::prompt::body_text(self.kind, &self.content, &self.messages),
+        }
+    }
+}
+
+/// A prompt resolved for an application: the version served, includes expanded.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Resolved {
+    /// The prompt.
+    pub slug: Slug,
+    /// Its name at this version.
+    pub name: String,
+    /// `text` or `chat`.
+    pub kind: PromptKind,
+    /// The version served.
+    pub version: u32,
+    /// The label it was resolved through (absent when a version was asked for).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Every label that names this version (`latest` when it is the newest).
+    pub labels: Vec<String>,
+    /// The text (text prompts), includes expanded.
+    pub content: String,
+    /// The messages (chat prompts), includes expanded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub messages: Vec<ChatMessage>,
+    /// The version's config (model parameters and the like).
+    pub config: PromptConfig,
+    /// The version's tags.
+    pub tags: Vec<String>,
+    /// The variables it declares, with those of the prompts it includes.
+    pub variables: Vec<Variable>,
+    /// Why the version was written.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub commit_message: String,
+    /// The prompt rendered with the variables given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rendered: Option<Rendered>,
+}
+
+/// Checks a label name a caller wants to set: the label rule, and not `latest`.
+pub fn settable_label(field: &str, name: &str) -> Result<()> {
+    validate::label(name).map_err(|r| Error::invalid(field, r))?;
+    if name == LATEST {
+        return Err(Error::invalid(
+            field,
+            "`latest` always names the newest version and cannot be moved",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks an A/B subject: 1 to 256 bytes.
+pub fn validate_subject(subject: &str) -> Result<()> {
+    if subject.is_empty() || subject.len() > MAX_SUBJECT_LEN {
+        return Err(Error::invalid(
+            "subject",
+            format!("must be 1 to {MAX_SUBJECT_LEN} bytes"),
+        ));
+    }
+    Ok(())
+}
+
+/// The bucket, 0 to 99, that `subject` falls in for `label` of the prompt `slug`:
+/// the first 8 bytes of `SHA-256(slug ‖ 0x00 ‖ label ‖ 0x00 ‖ subject)` read as a big-endian
+/// unsigned integer, modulo 100.
+pub fn bucket(slug: &str, label: &str, subject: &str) -> u8 {
+    let mut h = Sha256::new();
+    h.update(slug.as_bytes());
+    h.update([0]);
+    h.update(label.as_bytes());
+    h.update([0]);
+    h.update(subject.as_bytes());
+    let digest = h.finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    // The remainder of a division by 100 fits in a u8.
+    (u64::from_be_bytes(first) % 100) as u8
+}
+
+/// The variant a bucket (0 to 99) falls in: variants take consecutive ranges of buckets in the
+/// order given, each as many as its weight.
+pub fn variant_for(split: &[Variant], bucket: u8) -> u32 {
+    let mut upper = 0u32;
+    for v in split {
+        upper += u32::from(v.weight);
+        if u32::from(bucket) < upper {
+            return v.version;
+        }
+    }
+    split.last().map_or(0, |v| v.version)
+}
+
+/// The version `subject` gets from `target` of label `label` of prompt `slug`: sticky per
+/// subject ([`bucket`], [`variant_for`]); without a subject, a random variant by weight.
+pub fn assign(slug: &str, label: &str, target: &LabelTarget, subject: Option<&str>) -> u32 {
+    match target {
+        LabelTarget::Version { version } => *version,
+        LabelTarget::Split { split } => {
+            let bucket = match subject {
+                Some(s) => bucket(slug, label, s),
+                None => random_bucket(),
+            };
+            variant_for(split, bucket)
+        }
+    }
+}
+
+fn random_bucket() -> u8 {
+    let mut b = [0u8; 8];
+    // A failing system RNG leaves the bucket at 0: the first variant, still a valid answer.
+    let _ = getrandom::fill(&mut b);
+    (u64::from_le_bytes(b) % 100) as u8
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(parts: &[(u32, u8)]) -> LabelTarget {
+        LabelTarget::Split {
+            split: parts
+                .iter()
+                .map(|&(version, weight)| Variant { version, weight })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn targets_serialise_as_documented() {
+        assert_eq!(
+            serde_json::to_value(LabelTarget::version(3)).unwrap(),
+            serde_json::json!({"version": 3})
+        );
+        let s = split(&[(3, 90), (4, 10)]);
+        let json = serde_json::json!({"split": [{"version": 3, "weight": 90}, {"version": 4, "weight": 10}]});
+        assert_eq!(serde_json::to_value(&s).unwrap(), json);
+        assert_eq!(serde_json::from_value::<LabelTarget>(json).unwrap(), s);
+    }
+
+    #[test]
+    fn splits_are_checked() {
+        assert!(split(&[(1, 50), (2, 50)]).validate("t").is_ok());
+        let field = |t: LabelTarget| t.validate("t").unwrap_err().field().map(str::to_owned);
+        assert_eq!(field(split(&[(1, 100)])).as_deref(), Some("t.split"));
+        assert_eq!(
+            field(split(&[(1, 60), (2, 50)])).as_deref(),
+            Some("t.split")
+        );
+        assert_eq!(
+            field(split(&[(1, 50), (1, 50)])).as_deref(),
+            Some("t.split[1].version")
+        );
+        assert_eq!(
+            field(split(&[(1, 100), (2, 0)])).as_deref(),
+            Some("t.split[0].weight")
+        );
+        assert_eq!(field(LabelTarget::version(0)).as_deref(), Some("t.version"));
+        let eleven: Vec<(u32, u8)> = (1..=11).map(|v| (v, 9)).collect();
+        assert_eq!(field(split(&eleven)).as_deref(), Some("t.split"));
+    }
+
+    #[test]
+    fn assignment_is_sticky_and_follows_the_weights() {
+        let s = split(&[(1, 90), (2, 10)]);
+        let first = assign("support/triage", "production", &s, Some("user-42"));
+        for _ in 0..10 {
+            assert_eq!(
+                assign("support/triage", "production", &s, Some("user-42")),
+                first
+            );
+        }
+        let second = (0..10_000)
+            .filter(|i| {
+                assign(
+                    "support/triage",
+                    "production",
+                    &s,
+                    Some(&format!("user-{i}")),
+                ) == 2
+            })
+            .count();
+        assert!((800..=1200).contains(&second), "{second} of 10000 got v2");
+        assert_eq!(assign("x", "production", &LabelTarget::version(7), None), 7);
+    }
+
+    #[test]
+    fn the_bucket_function_is_pinned() {
+        // Client-side resolvers in other languages must reproduce these.
+        assert_eq!(
+            bucket("greeting", "production", "alice"),
+            bucket("greeting", "production", "alice")
+        );
+        let b = bucket("support/triage", "production", "user-1");
+        let mut h = Sha256::new();
+        h.update(b"support/triage\0production\0user-1");
+        let d = h.finalize();
+        let expected = (u64::from_be_bytes(d[..8].try_into().unwrap()) % 100) as u8;
+        assert_eq!(b, expected);
+        assert_eq!(
+            variant_for(
+                &[
+                    Variant {
+                        version: 3,
+                        weight: 90
+                    },
+                    Variant {
+                        version: 4,
+                        weight: 10
+                    }
+                ],
+                89
+            ),
+            3
+        );
+        assert_eq!(
+            variant_for(
+                &[
+                    Variant {
+                        version: 3,
+                        weight: 90
+                    },
+                    Variant {
+                        version: 4,
+                        weight: 10
+                    }
+                ],
+                90
+            ),
+            4
+        );
+    }
+
+    #[test]
+    fn label_names() {
+        assert!(settable_label("l", "production").is_ok());
+        assert!(settable_label("l", "exp_2.b-1").is_ok());
+        assert!(settable_label("l", "latest").is_err());
+        assert!(settable_label("l", "Prod").is_err());
+        assert!(settable_label("l", &"a".repeat(37)).is_err());
+    }
+}
