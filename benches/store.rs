@@ -15,8 +15,8 @@ use std::{hint::black_box, path::PathBuf, sync::Arc, time::Duration};
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use promptdb::{
-    ListQuery, NewPrompt, Principal, PromptDb, SearchQuery, UserId, sqlite::SqliteStore,
-    store::MetaStore,
+    LabelTarget, ListQuery, NewPrompt, Principal, PromptDb, ResolveRequest, SearchQuery, UserId,
+    sqlite::SqliteStore, store::MetaStore,
 };
 use promptdb_store_postgres::PostgresStore;
 use sqlx::{Connection, PgConnection};
@@ -79,6 +79,26 @@ async fn seed(db: &PromptDb, n: usize) -> UserId {
         db.save_prompts(&me, batch).await.unwrap();
     }
     user.id
+}
+
+/// How many prompts carry a `production` label (the ones resolve benchmarks ask for).
+const LABELLED: usize = 1_000;
+
+/// Points `production` of the first prompts at their version 1, once per database.
+async fn label(db: &PromptDb, me: &Principal, n: usize) {
+    if !db.labels(me, "prompt-0").await.unwrap().is_empty() {
+        return;
+    }
+    for i in 0..n.min(LABELLED) {
+        db.set_label(
+            me,
+            &format!("prompt-{i}"),
+            "production",
+            LabelTarget::version(1),
+        )
+        .await
+        .unwrap();
+    }
 }
 
 /// The SQLite database with `n` prompts (seeded on first use).
@@ -184,6 +204,7 @@ fn bench(c: &mut Criterion) {
             "sqlite" => rt.block_on(sqlite(n)),
             _ => rt.block_on(postgres(postgres_url.as_deref().unwrap_or_default(), n)),
         };
+        rt.block_on(label(&db, &me, n));
         let label = if n >= 1000 {
             format!("{}k", n / 1000)
         } else {
@@ -245,6 +266,36 @@ fn bench(c: &mut Criterion) {
                         .await
                         .unwrap(),
                 )
+            })
+        });
+        // What an application asks for at run time: the `production` version of a prompt.
+        let labelled = n.min(LABELLED);
+        group.bench_function(BenchmarkId::new("resolve_label", &label), |b| {
+            let mut i = 0usize;
+            b.to_async(&rt).iter(|| {
+                i = (i + 7919) % labelled;
+                let request = ResolveRequest {
+                    slug: format!("prompt-{i}"),
+                    ..ResolveRequest::default()
+                };
+                let (db, me) = (&db, &me);
+                async move { black_box(db.resolve(me, request).await.unwrap()) }
+            })
+        });
+        group.bench_function(BenchmarkId::new("resolve_batch_20", &label), |b| {
+            let mut i = 0usize;
+            b.to_async(&rt).iter(|| {
+                let requests: Vec<ResolveRequest> = (0..20)
+                    .map(|_| {
+                        i = (i + 7919) % labelled;
+                        ResolveRequest {
+                            slug: format!("prompt-{i}"),
+                            ..ResolveRequest::default()
+                        }
+                    })
+                    .collect();
+                let (db, me) = (&db, &me);
+                async move { black_box(db.resolve_many(me, requests).await.unwrap()) }
             })
         });
         group.bench_function(BenchmarkId::new("track_use", &label), |b| {

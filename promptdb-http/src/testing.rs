@@ -78,7 +78,11 @@ impl ServerProcess {
                         .chars()
                         .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
                         .collect();
-                    let _ = key_tx.send(key);
+                    let _ = key_tx.send(Some(key));
+                } else if line.contains("PromptDB listening") {
+                    // Logged after the key, which is printed only on first start: no key by now
+                    // means none is coming.
+                    let _ = key_tx.send(None);
                 }
                 sink.lock()
                     .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -108,6 +112,8 @@ impl ServerProcess {
         let api_key = if local {
             key_rx
                 .recv_timeout(Duration::from_secs(10))
+                .ok()
+                .flatten()
                 .unwrap_or_default()
         } else {
             String::new()

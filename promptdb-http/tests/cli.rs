@@ -419,3 +419,218 @@ fn migrate_and_restart_keep_data_and_do_not_reprint_the_key() {
     );
     assert_eq!(json(&ok(out)), serde_json::json!([]));
 }
+
+/// Versions, diffs, labels and resolve, locally and against a server.
+#[test]
+fn releases_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    ok(run(
+        d,
+        &[
+            "add",
+            "--slug",
+            "support/triage",
+            "--name",
+            "Triage",
+            "--content",
+            "Triage {{ticket}}",
+            "-m",
+            "first",
+        ],
+        None,
+    ));
+    ok(run(
+        d,
+        &[
+            "add",
+            "--slug",
+            "support/tone",
+            "--name",
+            "Tone",
+            "--content",
+            "Be calm.",
+            "--label",
+            "production",
+        ],
+        None,
+    ));
+    // A new version through the API, as the CLI's `edit` needs an editor.
+    let server = ServerProcess::start_in(Path::new(BIN), d, &[]);
+    let key = {
+        let out = ok(run(
+            d,
+            &["--json", "keys", "create", "release-bot", "--release"],
+            None,
+        ));
+        json(&out)["secret"].as_str().unwrap().to_owned()
+    };
+    let remote = |args: &[&str]| {
+        let mut all = vec!["--url", server.url.as_str(), "--api-key", key.as_str()];
+        all.extend_from_slice(args);
+        run(d, &all, None)
+    };
+    // A second version, through `edit` with an "editor" that rewrites the body.
+    let editor = d.join("rewrite.sh");
+    std::fs::write(
+        &editor,
+        "#!/bin/sh\nsed -i 's|^Triage {{ticket}}$|{{> support/tone}} Triage {{ticket}} v2|' \"$1\"\n",
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let editor = editor.to_str().unwrap().to_owned();
+    ok(run_env(
+        d,
+        &[
+            "--url",
+            server.url.as_str(),
+            "--api-key",
+            key.as_str(),
+            "edit",
+            "support/triage",
+            "-m",
+            "include the tone",
+        ],
+        None,
+        &[("EDITOR", editor.as_str()), ("VISUAL", "")],
+    ));
+
+    for run_as in [&remote as &dyn Fn(&[&str]) -> Output, &|a: &[&str]| {
+        run(d, a, None)
+    }] {
+        let versions = ok(run_as(&["versions", "support/triage"]));
+        assert!(
+            versions.contains("v2") && versions.contains("include the tone"),
+            "{versions}"
+        );
+        assert!(versions.contains("[latest]"), "{versions}");
+        let diff = ok(run_as(&["diff", "support/triage", "1", "2"]));
+        assert!(
+            diff.contains("+{{> support/tone}} Triage {{ticket}} v2"),
+            "{diff}"
+        );
+    }
+
+    let moved = ok(remote(&["label", "support/triage", "production", "1"]));
+    assert!(moved.contains("now points at version 1"), "{moved}");
+    let split = ok(remote(&[
+        "label",
+        "support/triage",
+        "production",
+        "--split",
+        "1:90,2:10",
+    ]));
+    assert!(split.contains("v1 90% / v2 10%"), "{split}");
+    let labels = ok(remote(&["label", "support/triage"]));
+    assert!(
+        labels.contains("production") && labels.contains("(protected)"),
+        "{labels}"
+    );
+    let history = ok(remote(&[
+        "label",
+        "support/triage",
+        "production",
+        "--history",
+    ]));
+    assert_eq!(history.lines().count(), 2, "{history}");
+    assert!(
+        history.contains("api key"),
+        "the actor is recorded: {history}"
+    );
+    ok(remote(&[
+        "label",
+        "support/triage",
+        "production",
+        "--rollback",
+    ]));
+
+    let resolved = ok(remote(&[
+        "resolve",
+        "support/triage",
+        "--var",
+        "ticket=T-1",
+    ]));
+    assert_eq!(
+        resolved.trim(),
+        "Triage T-1",
+        "production is version 1 again"
+    );
+    let latest = ok(run(
+        d,
+        &[
+            "resolve",
+            "support/triage",
+            "--label",
+            "latest",
+            "--var",
+            "ticket=T-2",
+        ],
+        None,
+    ));
+    assert_eq!(latest.trim(), "Be calm. Triage T-2 v2");
+    let as_json = json(&ok(remote(&[
+        "--json",
+        "resolve",
+        "support/triage",
+        "--subject",
+        "u1",
+    ])));
+    assert_eq!(as_json["version"], 1);
+
+    // Mistakes get the documented exit codes.
+    assert_eq!(
+        code(&remote(&["label", "support/triage", "production", "9"])),
+        3
+    );
+    assert_eq!(
+        code(&remote(&[
+            "label",
+            "support/triage",
+            "production",
+            "--split",
+            "1:50,2:60"
+        ])),
+        4
+    );
+    assert_eq!(
+        code(&remote(&["resolve", "support/triage", "--label", "canary"])),
+        3
+    );
+    assert_eq!(
+        code(&run(
+            d,
+            &["resolve", "support/triage", "--var", "colour=red"],
+            None
+        )),
+        4,
+        "an undeclared variable"
+    );
+    let writer = json(&ok(run(d, &["--json", "keys", "create", "writer"], None)))["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refused = run(
+        d,
+        &[
+            "--url",
+            &server.url,
+            "--api-key",
+            &writer,
+            "label",
+            "support/triage",
+            "production",
+            "2",
+        ],
+        None,
+    );
+    assert_eq!(
+        code(&refused),
+        6,
+        "moving production needs the release scope"
+    );
+    drop(server);
+}

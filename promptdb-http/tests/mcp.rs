@@ -512,3 +512,196 @@ async fn read_only_principals_cannot_write_and_users_are_isolated() {
             .is_err()
     );
 }
+
+#[tokio::test]
+async fn versions_labels_and_diffs() {
+    let f = fixture().await;
+    save(&f.client, "support/triage", "Triage {{ticket}}", &[]).await;
+    ok(call(
+        &f.client,
+        "update_prompt",
+        json!({"slug": "support/triage", "content": "Triage carefully {{ticket}}", "commit_message": "be careful"}),
+    )
+    .await);
+    let versions = ok(call(
+        &f.client,
+        "list_versions",
+        json!({"slug": "support/triage"}),
+    )
+    .await);
+    assert_eq!(versions["versions"][0]["version"], 2);
+    assert_eq!(versions["versions"][0]["commit_message"], "be careful");
+    assert_eq!(versions["versions"][0]["labels"], json!(["latest"]));
+
+    let diff = ok(call(
+        &f.client,
+        "diff_versions",
+        json!({"slug": "support/triage", "from": 1, "to": 2}),
+    )
+    .await);
+    assert_eq!(diff["changed"], json!(["content"]));
+    let e = tool_error(
+        call(
+            &f.client,
+            "diff_versions",
+            json!({"slug": "support/triage", "from": 1, "to": 5}),
+        )
+        .await,
+    );
+    assert!(e.contains("support/triage@5"), "{e}");
+
+    let moved = ok(call(
+        &f.client,
+        "set_label",
+        json!({"slug": "support/triage", "label": "production", "version": 1}),
+    )
+    .await);
+    assert_eq!(moved["move"]["to"], json!({"version": 1}));
+    assert!(
+        moved["move"].get("actor").is_none(),
+        "the in-process principal has no actor"
+    );
+    let got = ok(call(
+        &f.client,
+        "get_prompt",
+        json!({"slug": "support/triage", "label": "production", "variables": {"ticket": "T-9"}}),
+    )
+    .await);
+    assert_eq!(
+        got["prompt"]["version"], 2,
+        "the prompt itself is the newest"
+    );
+    assert_eq!(got["resolved"]["version"], 1);
+    assert_eq!(got["rendered"], "Triage T-9");
+    let split = ok(call(
+        &f.client,
+        "set_label",
+        json!({"slug": "support/triage", "label": "production", "split": [{"version": 1, "weight": 50}, {"version": 2, "weight": 50}]}),
+    )
+    .await);
+    assert_eq!(split["move"]["from"], json!({"version": 1}));
+    let back = ok(call(
+        &f.client,
+        "set_label",
+        json!({"slug": "support/triage", "label": "production", "rollback": true}),
+    )
+    .await);
+    assert_eq!(back["move"]["to"], json!({"version": 1}));
+    let e = tool_error(
+        call(
+            &f.client,
+            "set_label",
+            json!({"slug": "support/triage", "label": "production"}),
+        )
+        .await,
+    );
+    assert!(e.contains("exactly one"), "{e}");
+    let e = tool_error(
+        call(
+            &f.client,
+            "set_label",
+            json!({"slug": "support/triage", "label": "production", "version": 9}),
+        )
+        .await,
+    );
+    assert!(e.contains("support/triage@9"), "{e}");
+
+    // A writer without the release scope moves other labels, not production.
+    let writer = connect_as(
+        &f.db,
+        Principal::new(f.me.user_id(), &[Scope::Read, Scope::Write]),
+    )
+    .await;
+    ok(call(
+        &writer,
+        "set_label",
+        json!({"slug": "support/triage", "label": "staging", "version": 2}),
+    )
+    .await);
+    let e = tool_error(
+        call(
+            &writer,
+            "set_label",
+            json!({"slug": "support/triage", "label": "production", "version": 2}),
+        )
+        .await,
+    );
+    assert!(e.contains("release scope"), "{e}");
+    // A release-only principal may move production but not edit.
+    let releaser = connect_as(
+        &f.db,
+        Principal::new(f.me.user_id(), &[Scope::Read, Scope::Release]),
+    )
+    .await;
+    ok(call(
+        &releaser,
+        "set_label",
+        json!({"slug": "support/triage", "label": "production", "version": 2}),
+    )
+    .await);
+    tool_error(
+        call(
+            &releaser,
+            "update_prompt",
+            json!({"slug": "support/triage", "name": "x"}),
+        )
+        .await,
+    );
+    let uses = ok(call(
+        &f.client,
+        "track_prompt_use",
+        json!({"slug": "support/triage", "version": 1}),
+    )
+    .await);
+    assert_eq!(uses["version"], 1);
+}
+
+#[tokio::test]
+async fn chat_prompts_are_role_tagged_messages() {
+    let f = fixture().await;
+    ok(call(
+        &f.client,
+        "save_prompts",
+        json!({"prompts": [{"slug": "pirate", "name": "Pirate", "kind": "chat", "messages": [
+            {"role": "system", "content": "Talk like a pirate about {{topic}}."},
+            {"role": "assistant", "content": "Arr."},
+            {"role": "user", "content": "Tell me about {{topic}}."}
+        ]}]}),
+    )
+    .await);
+    let mut params = GetPromptRequestParams::new("pirate");
+    params.arguments = Some(json!({"topic": "rust"}).as_object().unwrap().clone());
+    let got = f.client.get_prompt(params).await.unwrap();
+    let messages: Vec<(String, String)> = got
+        .messages
+        .iter()
+        .map(|m| {
+            let v = serde_json::to_value(m).unwrap();
+            (
+                v["role"].as_str().unwrap().to_owned(),
+                v["content"]["text"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        messages,
+        vec![
+            (
+                "user".to_owned(),
+                "Talk like a pirate about rust.".to_owned()
+            ),
+            ("assistant".to_owned(), "Arr.".to_owned()),
+            ("user".to_owned(), "Tell me about rust.".to_owned()),
+        ]
+    );
+    let got = ok(call(
+        &f.client,
+        "get_prompt",
+        json!({"slug": "pirate", "variables": {"topic": "x"}}),
+    )
+    .await);
+    assert_eq!(
+        got["resolved"]["rendered"][2]["content"],
+        "Tell me about x."
+    );
+}

@@ -861,7 +861,12 @@ async fn edit(
         ));
     }
     let dir = std::env::temp_dir();
-    let path = dir.join(format!("promptdb-{}-{}.md", slug, std::process::id()));
+    // Folder slugs (`support/triage`) hold slashes; the file name must not.
+    let path = dir.join(format!(
+        "promptdb-{}-{}.md",
+        slug.replace('/', "__"),
+        std::process::id()
+    ));
     std::fs::write(&path, markdown::render(&before)).map_err(Error::backend)?;
     let editor = ["VISUAL", "EDITOR"]
         .iter()

@@ -101,6 +101,22 @@ impl Api {
         }
     }
 
+    /// A key for Alice with these scopes.
+    pub async fn alice_key(&self, scopes: &[Scope]) -> String {
+        let me = Principal::full(self.alice_id);
+        self.db
+            .create_api_key(
+                &me,
+                NewApiKey {
+                    name: "scoped".into(),
+                    scopes: scopes.to_vec(),
+                },
+            )
+            .await
+            .unwrap()
+            .secret
+    }
+
     /// A read-only key for Alice.
     pub async fn alice_read_only(&self) -> String {
         let me = Principal::full(self.alice_id);
