@@ -16,12 +16,12 @@ use crate::{
     export::ExportedPrompt,
     ranking::SearchCandidate,
     release::{Label, LabelMove},
-    search::{ListSpec, SearchSpec},
+    search::{ListSpec, SearchSpec, SlugPageSpec},
     store::{
         ApiKeyStore, DraftSaved, DraftStore, FolderCount, IdentityStore, Inserted, LabelMutator,
         LabelStore, MetaStore, PreferenceStore, PreferencesMutator, PromptMutator, PromptRecord,
         PromptStore, Ranked, Resolution, Scorer, Selector, SessionStore, StoredApiKey, UserStore,
-        VariantPicker,
+        VariantPicker, VersionDeletion,
     },
 };
 
@@ -166,6 +166,25 @@ impl PromptStore for CachedStore {
 
     async fn folders(&self, user: UserId) -> Result<Vec<FolderCount>> {
         self.inner.folders(user).await
+    }
+
+    async fn page_by_slug(
+        &self,
+        user: UserId,
+        spec: &SlugPageSpec,
+    ) -> Result<(Vec<PromptSummary>, u64)> {
+        self.inner.page_by_slug(user, spec).await
+    }
+
+    async fn delete_versions(
+        &self,
+        user: UserId,
+        slug: &str,
+        plan: &VersionDeletion,
+    ) -> Result<Option<()>> {
+        let done = self.inner.delete_versions(user, slug, plan).await;
+        self.prompts.invalidate(&Self::key(user, slug));
+        done
     }
 
     async fn rescore_all(&self, scorer: &Scorer<'_>) -> Result<u64> {

@@ -294,6 +294,8 @@ pub struct Resolved {
     /// Why the version was written.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub commit_message: String,
+    /// When the version was written.
+    pub created_at: DateTime<Utc>,
     /// The prompt rendered with the variables given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rendered: Option<Rendered>,

@@ -145,6 +145,23 @@ pub struct ListSpec {
     pub limit: u32,
 }
 
+/// What a page of prompts in slug order asks for (the Langfuse-compatible list).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SlugPageSpec {
+    /// Validated filters.
+    pub filters: Filters,
+    /// Only prompts that have this label.
+    pub label: Option<String>,
+    /// Only prompts changed at or after this time.
+    pub updated_from: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only prompts changed before this time.
+    pub updated_to: Option<chrono::DateTime<chrono::Utc>>,
+    /// Rows to skip.
+    pub offset: u64,
+    /// Rows to return.
+    pub limit: u32,
+}
+
 /// A position in the ranked list order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListPosition {

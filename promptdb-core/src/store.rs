@@ -21,7 +21,7 @@ use crate::{
     export::ExportedPrompt,
     ranking::{RankFeatures, SearchCandidate},
     release::{Label, LabelMove, LabelTarget},
-    search::{ListSpec, SearchSpec},
+    search::{ListSpec, SearchSpec, SlugPageSpec},
 };
 
 /// A prompt to insert, with its ranking score.
@@ -161,12 +161,45 @@ pub trait PromptStore: Send + Sync {
     async fn export_prompts(&self, user: UserId) -> Result<Vec<ExportedPrompt>>;
     /// The prompts whose current text includes `slug` (`{{> slug…}}`), by slug.
     async fn dependents(&self, user: UserId, slug: &str) -> Result<Vec<PromptSummary>>;
+    /// A page of the prompts that pass `spec`, in slug order, and how many pass in all.
+    async fn page_by_slug(
+        &self,
+        user: UserId,
+        spec: &SlugPageSpec,
+    ) -> Result<(Vec<PromptSummary>, u64)>;
+    /// Deletes versions of a prompt as `plan` says, atomically, under the prompt's lock.
+    /// Fails with [`crate::Error::Conflict`] when the prompt's newest version is no longer
+    /// `plan.expected_newest`. `Ok(None)` if there is no such prompt.
+    async fn delete_versions(
+        &self,
+        user: UserId,
+        slug: &str,
+        plan: &VersionDeletion,
+    ) -> Result<Option<()>>;
     /// Every folder that directly holds prompts, with how many (`support` → 2 for
     /// `support/a` and `support/b`; `support/billing/x` counts for `support/billing`).
     /// Prompts outside folders are not counted.
     async fn folders(&self, user: UserId) -> Result<Vec<FolderCount>>;
     /// Recomputes every stored score (after the ranking weights changed). Returns the row count.
     async fn rescore_all(&self, scorer: &Scorer<'_>) -> Result<u64>;
+}
+
+/// Versions to delete, and what the prompt becomes (decided by the service).
+#[derive(Debug, Clone)]
+pub struct VersionDeletion {
+    /// The prompt's newest version when the plan was made.
+    pub expected_newest: u32,
+    /// The versions to delete (some remain: deleting them all deletes the prompt).
+    pub versions: Vec<u32>,
+    /// When the newest version goes: the prompt as of the newest remaining version, with its
+    /// score, to write over the prompt's row.
+    pub new_head: Option<(Prompt, f64)>,
+    /// Labels that named a deleted version: removed, each recorded as a move by `actor`.
+    pub remove_labels: Vec<String>,
+    /// Who deletes.
+    pub actor: String,
+    /// When.
+    pub now: DateTime<Utc>,
 }
 
 /// A folder and the number of prompts directly in it.

@@ -51,6 +51,7 @@ pub struct Principal {
     can_write: bool,
     can_release: bool,
     actor: Option<std::sync::Arc<str>>,
+    key: Option<crate::ApiKeyId>,
 }
 
 impl Principal {
@@ -62,6 +63,7 @@ impl Principal {
             can_write: scopes.contains(&Scope::Write),
             can_release: scopes.contains(&Scope::Release),
             actor: None,
+            key: None,
         }
     }
 
@@ -75,6 +77,17 @@ impl Principal {
     pub fn with_actor(mut self, actor: impl Into<std::sync::Arc<str>>) -> Self {
         self.actor = Some(actor.into());
         self
+    }
+
+    /// The same principal, signed in with the API key `id`.
+    pub fn with_key(mut self, id: crate::ApiKeyId) -> Self {
+        self.key = Some(id);
+        self
+    }
+
+    /// The API key the caller signed in with, if it did.
+    pub fn key_id(&self) -> Option<crate::ApiKeyId> {
+        self.key
     }
 
     /// How the caller signed in, when the frontend said.

@@ -35,6 +35,8 @@ pub mod auth;
 pub mod cli;
 pub mod error;
 pub mod extract;
+#[cfg(feature = "langfuse")]
+pub mod langfuse;
 #[cfg(feature = "mcp")]
 pub mod mcp;
 #[cfg(feature = "rest")]
@@ -105,6 +107,18 @@ fn build_app(state: AppState, stateless_mcp: bool, shutdown: CancellationToken) 
         router = router
             .route("/openapi.json", get(openapi_document))
             .nest("/api/v1", api);
+    }
+    #[cfg(feature = "langfuse")]
+    {
+        let timeout = tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(state.settings.request_timeout_secs),
+        );
+        let public = langfuse::router(state.db.clone())
+            .layer(timeout)
+            .route_layer(state.auth_layer(auth::Surface::Langfuse))
+            .layer(middleware::from_fn(langfuse::reshape));
+        router = router.nest("/api/public", public);
     }
     #[cfg(feature = "mcp")]
     {

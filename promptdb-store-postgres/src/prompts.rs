@@ -5,8 +5,11 @@ use promptdb_core::{
     Error, LabelTarget, Prompt, PromptId, PromptSummary, PromptVersion, TagCount, UserId,
     export::ExportedPrompt,
     ranking::{RankFeatures, SearchCandidate},
-    search::{self, Filters, ListSpec, SearchSpec, SearchTerm},
-    store::{FolderCount, Inserted, PromptMutator, PromptRecord, PromptStore, Ranked, Scorer},
+    search::{self, Filters, ListSpec, SearchSpec, SearchTerm, SlugPageSpec},
+    store::{
+        FolderCount, Inserted, PromptMutator, PromptRecord, PromptStore, Ranked, Scorer,
+        VersionDeletion,
+    },
 };
 use sqlx::{AssertSqlSafe, PgConnection, Postgres, QueryBuilder, Row, types::Json};
 use tracing::instrument;
@@ -698,6 +701,126 @@ impl PromptStore for PostgresStore {
         .map_err(map_err)?;
         tx.commit().await.map_err(map_err)?;
         rows.iter().map(rows::summary).collect()
+    }
+
+    #[instrument(level = "debug", skip_all)]
+    async fn page_by_slug(
+        &self,
+        user: UserId,
+        spec: &SlugPageSpec,
+    ) -> Result<(Vec<PromptSummary>, u64), Error> {
+        let filtered = |select: &str| {
+            let mut qb = QueryBuilder::<Postgres>::new(select);
+            push_from(&mut qb, user, &spec.filters);
+            if let Some(label) = &spec.label {
+                qb.push(" AND EXISTS (SELECT 1 FROM prompt_labels l WHERE l.prompt_pk = p.pk AND l.name = ")
+                    .push_bind(label.clone())
+                    .push(")");
+            }
+            if let Some(from) = spec.updated_from {
+                qb.push(" AND p.updated_at >= ").push_bind(from);
+            }
+            if let Some(to) = spec.updated_to {
+                qb.push(" AND p.updated_at < ").push_bind(to);
+            }
+            qb
+        };
+        let mut page = filtered(&format!("SELECT {SUMMARY_COLUMNS}"));
+        page.push(" ORDER BY p.slug LIMIT ")
+            .push_bind(i64::from(spec.limit))
+            .push(" OFFSET ")
+            .push_bind(i64::try_from(spec.offset).unwrap_or(i64::MAX));
+        let mut tx = self.user_tx(user).await?;
+        let rows = page.build().fetch_all(&mut *tx).await.map_err(map_err)?;
+        let total: i64 = filtered("SELECT COUNT(*)")
+            .build_query_scalar()
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        tx.commit().await.map_err(map_err)?;
+        let items = rows.iter().map(rows::summary).collect::<Result<_, _>>()?;
+        Ok((items, u64::try_from(total).map_err(Error::backend)?))
+    }
+
+    #[instrument(level = "debug", skip_all)]
+    async fn delete_versions(
+        &self,
+        user: UserId,
+        slug: &str,
+        plan: &VersionDeletion,
+    ) -> Result<Option<()>, Error> {
+        let mut tx = self.user_tx(user).await?;
+        let row: Option<(i64, i32)> = sqlx::query_as(
+            "SELECT pk, version FROM prompts WHERE user_id = $1 AND slug = $2 FOR UPDATE",
+        )
+        .bind(user.as_uuid())
+        .bind(slug)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(map_err)?;
+        let Some((pk, newest)) = row else {
+            return Ok(None);
+        };
+        if i64::from(newest) != i64::from(plan.expected_newest) {
+            return Err(Error::conflict(
+                "version",
+                format!("`{slug}` got a new version meanwhile; try again"),
+            ));
+        }
+        let versions: Vec<i32> = plan
+            .versions
+            .iter()
+            .map(|v| i32::try_from(*v).map_err(Error::backend))
+            .collect::<Result<_, _>>()?;
+        sqlx::query("DELETE FROM prompt_versions WHERE prompt_pk = $1 AND version = ANY($2)")
+            .bind(pk)
+            .bind(&versions)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+        for label in &plan.remove_labels {
+            write_label(&mut tx, pk, label, None, &plan.actor, plan.now).await?;
+        }
+        if let Some((p, score)) = &plan.new_head {
+            let texts = search_texts(p);
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "WITH p AS (UPDATE prompts SET name = $1, description = $2, content = $3, tags = $4, variables = $5, \
+                 updated_at = $6, version = $7, score = $8, kind = $9, messages = $10, config = $11, \
+                 commit_message = $12 WHERE pk = $13 RETURNING pk) \
+                 UPDATE prompt_search SET search = {} WHERE prompt_pk = (SELECT pk FROM p)",
+                search_vector(14)
+            )))
+            .bind(&p.name)
+            .bind(&p.description)
+            .bind(&p.content)
+            .bind(Json(&p.tags))
+            .bind(Json(&p.variables))
+            .bind(p.updated_at)
+            .bind(i32::try_from(p.version).map_err(Error::backend)?)
+            .bind(score)
+            .bind(p.kind.as_str())
+            .bind(Json(&p.messages))
+            .bind(Json(&p.config))
+            .bind(&p.commit_message)
+            .bind(pk)
+            .bind(&texts[0])
+            .bind(&texts[1])
+            .bind(&texts[2])
+            .bind(&texts[3])
+            .bind(&texts[4])
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+            sqlx::query("DELETE FROM prompt_tags WHERE prompt_pk = $1")
+                .bind(pk)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            insert_tags(&mut tx, pk, user, &p.tags).await?;
+            write_includes(&mut tx, pk, user, p).await?;
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(Some(()))
     }
 
     #[instrument(level = "debug", skip_all)]

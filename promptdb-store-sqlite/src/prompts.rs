@@ -5,8 +5,11 @@ use promptdb_core::{
     Error, LabelTarget, Prompt, PromptId, PromptSummary, PromptVersion, TagCount, UserId,
     export::ExportedPrompt,
     ranking::{RankFeatures, SearchCandidate},
-    search::{self, Filters, ListSpec, SearchSpec, SearchTerm},
-    store::{FolderCount, Inserted, PromptMutator, PromptRecord, PromptStore, Ranked, Scorer},
+    search::{self, Filters, ListSpec, SearchSpec, SearchTerm, SlugPageSpec},
+    store::{
+        FolderCount, Inserted, PromptMutator, PromptRecord, PromptStore, Ranked, Scorer,
+        VersionDeletion,
+    },
 };
 use sqlx::Connection as _;
 use sqlx::{AssertSqlSafe, QueryBuilder, Row, Sqlite, SqliteConnection};
@@ -693,6 +696,123 @@ impl PromptStore for SqliteStore {
         .await
         .map_err(map_err)?;
         rows.iter().map(rows::summary).collect()
+    }
+
+    #[instrument(level = "debug", skip_all)]
+    async fn page_by_slug(
+        &self,
+        user: UserId,
+        spec: &SlugPageSpec,
+    ) -> Result<(Vec<PromptSummary>, u64), Error> {
+        let filtered = |select: &str| {
+            let mut qb = QueryBuilder::<Sqlite>::new(select);
+            push_from(&mut qb, user, &spec.filters);
+            if let Some(label) = &spec.label {
+                qb.push(" AND EXISTS (SELECT 1 FROM prompt_labels l WHERE l.prompt_pk = p.pk AND l.name = ")
+                    .push_bind(label.clone())
+                    .push(")");
+            }
+            if let Some(from) = spec.updated_from {
+                qb.push(" AND p.updated_at >= ").push_bind(micros(from));
+            }
+            if let Some(to) = spec.updated_to {
+                qb.push(" AND p.updated_at < ").push_bind(micros(to));
+            }
+            qb
+        };
+        let mut conn = self.read().await?;
+        let mut page = filtered(
+            "SELECT p.id, p.slug, p.name, p.description, p.tags, p.pinned, p.favorite, p.usage_count, \
+             p.last_used_at, p.created_at, p.updated_at, p.version",
+        );
+        page.push(" ORDER BY p.slug LIMIT ")
+            .push_bind(i64::from(spec.limit))
+            .push(" OFFSET ")
+            .push_bind(i64::try_from(spec.offset).unwrap_or(i64::MAX));
+        let rows = page.build().fetch_all(&mut *conn).await.map_err(map_err)?;
+        let total: i64 = filtered("SELECT COUNT(*)")
+            .build_query_scalar()
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(map_err)?;
+        let items = rows.iter().map(rows::summary).collect::<Result<_, _>>()?;
+        Ok((items, u64::try_from(total).map_err(Error::backend)?))
+    }
+
+    #[instrument(level = "debug", skip_all)]
+    async fn delete_versions(
+        &self,
+        user: UserId,
+        slug: &str,
+        plan: &VersionDeletion,
+    ) -> Result<Option<()>, Error> {
+        let mut conn = self.write().await?;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(map_err)?;
+        let row: Option<(i64, i64)> =
+            sqlx::query_as("SELECT pk, version FROM prompts WHERE user_id = ? AND slug = ?")
+                .bind(user.as_uuid())
+                .bind(slug)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        let Some((pk, newest)) = row else {
+            return Ok(None);
+        };
+        if newest != i64::from(plan.expected_newest) {
+            return Err(Error::conflict(
+                "version",
+                format!("`{slug}` got a new version meanwhile; try again"),
+            ));
+        }
+        for v in &plan.versions {
+            sqlx::query("DELETE FROM prompt_versions WHERE prompt_pk = ? AND version = ?")
+                .bind(pk)
+                .bind(i64::from(*v))
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        }
+        for label in &plan.remove_labels {
+            write_label(&mut tx, pk, label, None, &plan.actor, plan.now).await?;
+        }
+        if let Some((p, score)) = &plan.new_head {
+            sqlx::query(
+                "UPDATE prompts SET name = ?, description = ?, content = ?, tags = ?, variables = ?, \
+                 updated_at = ?, version = ?, score = ?, kind = ?, messages = ?, config = ?, commit_message = ? \
+                 WHERE pk = ?",
+            )
+            .bind(&p.name)
+            .bind(&p.description)
+            .bind(&p.content)
+            .bind(to_json(&p.tags)?)
+            .bind(to_json(&p.variables)?)
+            .bind(micros(p.updated_at))
+            .bind(i64::from(p.version))
+            .bind(score)
+            .bind(p.kind.as_str())
+            .bind(to_json(&p.messages)?)
+            .bind(to_json(&p.config)?)
+            .bind(&p.commit_message)
+            .bind(pk)
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err)?;
+            sqlx::query("DELETE FROM prompt_tags WHERE prompt_pk = ?")
+                .bind(pk)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            insert_tags(&mut tx, pk, user, &p.tags).await?;
+            sqlx::query("DELETE FROM prompts_fts WHERE rowid = ?")
+                .bind(pk)
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+            index_prompt(&mut tx, pk, p).await?;
+            write_includes(&mut tx, pk, user, p).await?;
+        }
+        tx.commit().await.map_err(map_err)?;
+        Ok(Some(()))
     }
 
     #[instrument(level = "debug", skip_all)]

@@ -86,10 +86,12 @@ impl PromptDb {
             // Bookkeeping only: a failed touch must not fail the request.
             tracing::warn!(error = %e, "could not record API key use");
         }
-        let principal = Principal::new(stored.user_id, &stored.key.scopes).with_actor(format!(
-            "api key \"{}\" ({})",
-            stored.key.name, stored.key.prefix
-        ));
+        let principal = Principal::new(stored.user_id, &stored.key.scopes)
+            .with_actor(format!(
+                "api key \"{}\" ({})",
+                stored.key.name, stored.key.prefix
+            ))
+            .with_key(stored.key.id);
         self.inner.auth_cache.insert(hash, principal.clone());
         Ok(principal)
     }

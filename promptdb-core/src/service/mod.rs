@@ -35,6 +35,9 @@ mod preferences;
 mod privacy;
 mod prompts;
 mod releases;
+mod versions;
+
+pub use versions::{NewVersion, VersionsToDelete};
 mod sessions;
 mod users;
 

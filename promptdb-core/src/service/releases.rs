@@ -30,7 +30,7 @@ impl PromptDb {
 
     /// Checks that `principal` may move `label`: protected labels need the release scope, the
     /// others write or release.
-    fn require_label_move(&self, principal: &Principal, label: &str) -> Result<()> {
+    pub(super) fn require_label_move(&self, principal: &Principal, label: &str) -> Result<()> {
         if self.is_protected(label) {
             if principal.can_release() {
                 return Ok(());
@@ -422,6 +422,7 @@ impl PromptDb {
             tags: v.tags,
             variables,
             commit_message: v.commit_message,
+            created_at: v.created_at,
             rendered,
         })
     }

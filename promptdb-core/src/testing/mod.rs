@@ -315,6 +315,8 @@ macro_rules! conformance_suite {
             diffs_and_config_are_versioned,
             isolation_releases,
             export_contains_releases,
+            versions_are_forced_and_deleted,
+            prompts_page_in_slug_order,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {

@@ -112,6 +112,8 @@ impl From<Error> for AuthFailure {
 pub enum Surface {
     /// `/api/v1` and `/auth`.
     Rest,
+    /// `/api/public`, the Langfuse-compatible API: HTTP Basic with a key pair as well.
+    Langfuse,
     /// `/mcp`.
     Mcp,
 }
@@ -248,6 +250,7 @@ impl Auth {
     fn challenge(&self, surface: Surface) -> &str {
         match surface {
             Surface::Rest => &self.rest_challenge,
+            Surface::Langfuse => "Basic realm=\"promptdb\"",
             Surface::Mcp => &self.mcp_challenge,
         }
     }
@@ -258,17 +261,24 @@ impl Auth {
         db: &PromptDb,
         #[cfg(feature = "conformance")] anonymous: Option<&Principal>,
         headers: &HeaderMap,
-        cookies: bool,
+        surface: Surface,
     ) -> Result<Authenticated, AuthFailure> {
+        let cookies = surface == Surface::Rest;
         if let Some(value) = headers.get(header::AUTHORIZATION) {
-            let token = value
+            let (scheme, token) = value
                 .to_str()
                 .ok()
                 .and_then(|v| v.split_once(' '))
-                .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-                .map(|(_, token)| token.trim())
-                .filter(|t| !t.is_empty())
+                .map(|(scheme, token)| (scheme, token.trim()))
+                .filter(|(_, t)| !t.is_empty())
                 .ok_or(AuthFailure::Invalid)?;
+            #[cfg(feature = "langfuse")]
+            if surface == Surface::Langfuse && scheme.eq_ignore_ascii_case("basic") {
+                return basic_key_pair(db, token).await;
+            }
+            if !scheme.eq_ignore_ascii_case("bearer") {
+                return Err(AuthFailure::Invalid);
+            }
             if token.starts_with(promptdb_core::API_KEY_PREFIX) {
                 let principal = db.authenticate_api_key(token).await?;
                 return Ok(Authenticated {
@@ -422,6 +432,33 @@ impl Auth {
     }
 }
 
+#[cfg(feature = "langfuse")]
+/// The principal of a Langfuse-style key pair, `base64(public:secret)`: the secret is a PromptDB
+/// API key and the public part names that key (`pk-pdb-<key id>`).
+async fn basic_key_pair(db: &PromptDb, credentials: &str) -> Result<Authenticated, AuthFailure> {
+    use base64::Engine as _;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(credentials)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or(AuthFailure::Invalid)?;
+    let (public, secret) = decoded.split_once(':').ok_or(AuthFailure::Invalid)?;
+    let principal = db.authenticate_api_key(secret).await?;
+    let named = public
+        .strip_prefix(LANGFUSE_PUBLIC_PREFIX)
+        .and_then(|id| id.parse::<promptdb_core::ApiKeyId>().ok());
+    if named.is_none() || named != principal.key_id() {
+        return Err(AuthFailure::Invalid);
+    }
+    Ok(Authenticated {
+        principal,
+        credential: Credential::ApiKey,
+    })
+}
+
+/// How the public part of a Langfuse-style key pair starts; the key's id follows.
+pub const LANGFUSE_PUBLIC_PREFIX: &str = "pk-pdb-";
+
 /// Confirms a session with the provider: a refused refresh ends it; an unreachable provider
 /// leaves it alone until its tokens have actually expired.
 #[cfg(feature = "oidc")]
@@ -545,7 +582,7 @@ pub(crate) async fn admit(
             #[cfg(feature = "conformance")]
             state.anonymous.as_ref(),
             req.headers(),
-            surface == Surface::Rest,
+            surface,
         )
         .await
     {

@@ -285,6 +285,11 @@ enum KeysCommand {
         /// Also allow moving protected labels (releasing to `production`).
         #[arg(long)]
         release: bool,
+        /// Print the key as a Langfuse key pair (`LANGFUSE_PUBLIC_KEY`, `LANGFUSE_SECRET_KEY`,
+        /// `LANGFUSE_BASE_URL`), for existing Langfuse SDK code. Implies --release unless
+        /// --read-only: Langfuse code labels versions `production`.
+        #[arg(long)]
+        langfuse: bool,
     },
     /// Revoke an API key by id.
     Revoke {
@@ -307,6 +312,11 @@ fn exit_code(e: &Error) -> u8 {
 
 fn fail(e: &Error) -> ExitCode {
     let message = match e {
+        // A server's "not found" comes back as its own sentence.
+        Error::NotFound {
+            what: "resource",
+            key,
+        } => key.clone(),
         Error::Unauthorized => {
             "not authenticated: pass --api-key or set PROMPTDB_API_KEY".to_owned()
         }
@@ -390,7 +400,13 @@ pub async fn run(cli: Cli) -> ExitCode {
                 Ok(c) => c,
                 Err(e) => return fail(&e),
             };
-            match client_command(&client, command, cli.global.json).await {
+            let base_url = cli
+                .global
+                .url
+                .clone()
+                .or_else(|| settings.auth.public_url().map(str::to_owned))
+                .unwrap_or_else(|| format!("http://{}", settings.bind));
+            match client_command(&client, command, cli.global.json, &base_url).await {
                 Ok(code) => code,
                 Err(e) => fail(&e),
             }
@@ -435,7 +451,12 @@ fn read_stdin() -> Result<String, Error> {
     Ok(s)
 }
 
-async fn client_command(client: &Client, command: Command, json: bool) -> Result<ExitCode, Error> {
+async fn client_command(
+    client: &Client,
+    command: Command,
+    json: bool,
+    base_url: &str,
+) -> Result<ExitCode, Error> {
     match command {
         Command::Add(a) => {
             let content = match (a.content, a.file) {
@@ -713,14 +734,31 @@ async fn client_command(client: &Client, command: Command, json: bool) -> Result
             name,
             read_only,
             release,
+            langfuse,
         }) => {
-            let scopes = match (read_only, release) {
+            let scopes = match (read_only, release || langfuse) {
                 (true, _) => vec![Scope::Read],
                 (false, true) => vec![Scope::Read, Scope::Write, Scope::Release],
                 (false, false) => vec![Scope::Read, Scope::Write],
             };
             let created = client.create_key(NewApiKey { name, scopes }).await?;
-            if json {
+            if langfuse {
+                let public = format!("{}{}", crate::auth::LANGFUSE_PUBLIC_PREFIX, created.key.id);
+                if json {
+                    print_json(&serde_json::json!({
+                        "LANGFUSE_PUBLIC_KEY": public,
+                        "LANGFUSE_SECRET_KEY": created.secret,
+                        "LANGFUSE_BASE_URL": base_url,
+                    }))?;
+                } else {
+                    println!("LANGFUSE_PUBLIC_KEY={public}");
+                    println!("LANGFUSE_SECRET_KEY={}", created.secret);
+                    println!("LANGFUSE_BASE_URL={base_url}");
+                    eprintln!(
+                        "This is the only time the secret is shown. Put these three lines where your Langfuse code reads its settings."
+                    );
+                }
+            } else if json {
                 print_json(&created)?;
             } else {
                 println!("{}", created.secret);

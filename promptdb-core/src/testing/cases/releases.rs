@@ -967,3 +967,239 @@ pub async fn export_contains_releases(t: TestStore) {
     );
     assert_eq!(e.versions[1].commit_message, "make it v2");
 }
+
+/// A new version is written even when it equals the newest, with labels moved to it; versions
+/// can be deleted one by one or by label, the newest remaining one taking over.
+pub async fn versions_are_forced_and_deleted(t: TestStore) {
+    let h = Harness::new(t).await;
+    let a = &h.alice;
+    versioned(&h, a, "v", 3).await;
+    h.db.set_label(a, "v", "staging", LabelTarget::version(2))
+        .await
+        .unwrap();
+    let same = crate::NewVersion {
+        content: "v3".into(),
+        labels: vec!["production".into(), "latest".into()],
+        commit_message: "publish".into(),
+        ..Default::default()
+    };
+    let p = h.db.create_version(a, "v", same.clone()).await.unwrap();
+    assert_eq!(
+        (p.version, p.content.as_str(), p.commit_message.as_str()),
+        (4, "v3", "publish")
+    );
+    let r = h.db.resolve(a, at("v", None, None)).await.unwrap();
+    assert_eq!(r.version, 4, "production moved to the new version");
+    let writer = Principal::new(a.user_id(), &[Scope::Read, Scope::Write]);
+    assert_forbidden(h.db.create_version(&writer, "v", same).await);
+    assert_eq!(
+        h.db.get_prompt(a, "v").await.unwrap().version,
+        4,
+        "nothing written"
+    );
+    assert_invalid(
+        h.db.create_version(
+            a,
+            "v",
+            crate::NewVersion {
+                kind: PromptKind::Chat,
+                messages: vec![ChatMessage::new(ChatRole::User, "x")],
+                ..Default::default()
+            },
+        )
+        .await,
+        "type",
+    );
+    assert_not_found(
+        h.db.create_version(
+            a,
+            "nope",
+            crate::NewVersion {
+                content: "x".into(),
+                ..Default::default()
+            },
+        )
+        .await,
+    );
+
+    // Deleting a middle version removes the labels on it.
+    h.db.delete_versions(a, "v", crate::VersionsToDelete::Version(2))
+        .await
+        .unwrap();
+    assert_not_found(h.db.prompt_version(a, "v", 2).await);
+    assert!(
+        h.db.labels(a, "v")
+            .await
+            .unwrap()
+            .iter()
+            .all(|l| l.name != "staging")
+    );
+    let moves =
+        h.db.label_history(a, "v", Some("staging"), None, None)
+            .await
+            .unwrap();
+    assert_eq!(moves.items[0].to, None, "the removal is recorded");
+    // Deleting the newest: the newest remaining version becomes the prompt.
+    h.db.delete_versions(a, "v", crate::VersionsToDelete::Label("production".into()))
+        .await
+        .unwrap();
+    let p = h.db.get_prompt(a, "v").await.unwrap();
+    assert_eq!((p.version, p.content.as_str()), (3, "v3"));
+    assert_eq!(
+        h.db.search_prompts(a, crate::SearchQuery::new("v3"))
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+    assert_not_found(h.db.resolve(a, at("v", None, None)).await);
+    let next =
+        h.db.create_version(
+            a,
+            "v",
+            crate::NewVersion {
+                content: "v4 again".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        next.version, 4,
+        "numbers continue from the newest remaining"
+    );
+    assert_not_found(
+        h.db.delete_versions(a, "v", crate::VersionsToDelete::Version(2))
+            .await,
+    );
+    assert_not_found(
+        h.db.delete_versions(a, "v", crate::VersionsToDelete::Label("canary".into()))
+            .await,
+    );
+    // Deleting what is left deletes the prompt.
+    for v in [1, 3] {
+        h.db.delete_versions(a, "v", crate::VersionsToDelete::Version(v))
+            .await
+            .unwrap();
+    }
+    h.db.delete_versions(a, "v", crate::VersionsToDelete::Label("latest".into()))
+        .await
+        .unwrap();
+    assert_not_found(h.db.get_prompt(a, "v").await);
+    // Bob touches nothing of Alice's.
+    versioned(&h, a, "w", 2).await;
+    assert_not_found(
+        h.db.delete_versions(&h.bob, "w", crate::VersionsToDelete::Version(1))
+            .await,
+    );
+    assert_not_found(
+        h.db.create_version(
+            &h.bob,
+            "w",
+            crate::NewVersion {
+                content: "x".into(),
+                ..Default::default()
+            },
+        )
+        .await,
+    );
+    assert_eq!(
+        h.db.prompt_versions(a, "w", None, None)
+            .await
+            .unwrap()
+            .items
+            .len(),
+        2
+    );
+}
+
+/// Pages in slug order with a total, filtered by label, tag, folder and time of change.
+pub async fn prompts_page_in_slug_order(t: TestStore) {
+    let h = Harness::new(t).await;
+    let a = &h.alice;
+    for (slug, tag) in [("b", "x"), ("a", "x"), ("c/d", "y"), ("c/e", "x")] {
+        h.save(
+            a,
+            crate::NewPrompt {
+                tags: vec![tag.into()],
+                ..prompt(slug, slug, "text")
+            },
+        )
+        .await;
+        h.clock.advance(chrono::Duration::seconds(10));
+    }
+    h.db.set_label(a, "c/e", "production", LabelTarget::version(1))
+        .await
+        .unwrap();
+    let page =
+        |spec: crate::search::SlugPageSpec| async { h.db.prompts_by_slug(a, spec).await.unwrap() };
+    let slugs = |items: &[crate::PromptSummary]| {
+        items.iter().map(|p| p.slug.to_string()).collect::<Vec<_>>()
+    };
+    let (items, total) = page(crate::search::SlugPageSpec {
+        limit: 2,
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(
+        (slugs(&items), total),
+        (vec!["a".to_owned(), "b".to_owned()], 4)
+    );
+    let (items, _) = page(crate::search::SlugPageSpec {
+        limit: 2,
+        offset: 2,
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(slugs(&items), ["c/d", "c/e"]);
+    let (items, total) = page(crate::search::SlugPageSpec {
+        label: Some("production".into()),
+        limit: 10,
+        ..Default::default()
+    })
+    .await;
+    assert_eq!((slugs(&items), total), (vec!["c/e".to_owned()], 1));
+    let (items, _) = page(crate::search::SlugPageSpec {
+        filters: crate::Filters {
+            tags: vec!["x".into()],
+            folder: Some("c".into()),
+            ..Default::default()
+        },
+        limit: 10,
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(slugs(&items), ["c/e"]);
+    let start = h.clock_now() - chrono::Duration::seconds(25);
+    let (items, total) = page(crate::search::SlugPageSpec {
+        updated_from: Some(start),
+        updated_to: Some(start + chrono::Duration::seconds(10)),
+        limit: 10,
+        ..Default::default()
+    })
+    .await;
+    assert_eq!((slugs(&items), total), (vec!["c/d".to_owned()], 1));
+    assert_invalid(
+        h.db.prompts_by_slug(
+            a,
+            crate::search::SlugPageSpec {
+                limit: 0,
+                ..Default::default()
+            },
+        )
+        .await,
+        "limit",
+    );
+    let (items, total) =
+        h.db.prompts_by_slug(
+            &h.bob,
+            crate::search::SlugPageSpec {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!((items.len(), total), (0, 0));
+}
