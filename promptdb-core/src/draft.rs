@@ -33,6 +33,22 @@ pub struct DraftFields {
     /// Variables.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variables: Option<Vec<Variable>>,
+    /// `text` or `chat`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<crate::PromptKind>,
+    /// Messages (chat prompts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messages: Option<Vec<crate::ChatMessage>>,
+    /// Config.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<crate::PromptConfig>,
+    /// Commit message for the version the draft will become.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit_message: Option<String>,
+    /// The version of the prompt the edit started from: an editor warns when the prompt has
+    /// moved on since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_version: Option<u32>,
 }
 
 impl DraftFields {
@@ -91,6 +107,36 @@ impl DraftFields {
                         .map_err(|r| within(Error::invalid(field("default"), r)))?;
                 }
             }
+        }
+        if let Some(messages) = &self.messages {
+            if messages.len() > validate::MAX_MESSAGES {
+                return Err(within(Error::invalid(
+                    "messages",
+                    format!("at most {} messages are allowed", validate::MAX_MESSAGES),
+                )));
+            }
+            let mut total = 0usize;
+            for (i, m) in messages.iter().enumerate() {
+                total += m.content.len();
+                validate::multi_line(&m.content, usize::MAX)
+                    .map_err(|r| within(Error::invalid(format!("messages[{i}].content"), r)))?;
+            }
+            if total > validate::MAX_CONTENT_BYTES {
+                return Err(within(Error::invalid(
+                    "messages",
+                    format!(
+                        "must be at most {} bytes in all",
+                        validate::MAX_CONTENT_BYTES
+                    ),
+                )));
+            }
+        }
+        if let Some(config) = &self.config {
+            validate::config(config).map_err(|r| within(Error::invalid("config", r)))?;
+        }
+        if let Some(m) = &self.commit_message {
+            validate::multi_line(m, validate::MAX_COMMIT_MESSAGE_CHARS)
+                .map_err(|r| within(Error::invalid("commit_message", r)))?;
         }
         Ok(self)
     }

@@ -60,7 +60,9 @@ pub use prompt::{
 pub use ranking::RankingWeights;
 pub use release::{Label, LabelMove, LabelTarget, Rendered, ResolveRequest, Resolved, Variant};
 pub use search::{Filters, ListQuery, SearchQuery};
-pub use service::{Config, NewVersion, PromptDb, RenderedPrompt, Swept, VersionsToDelete};
+pub use service::{
+    Config, NewVersion, PromptDb, RenderedPrompt, SIGN_IN_LINK_SECS, Swept, VersionsToDelete,
+};
 pub use session::{
     CSRF_TOKEN_CHARS, CreatedSession, MAX_ISSUER_CHARS, MAX_REFRESH_TOKEN_BYTES, MAX_SUBJECT_CHARS,
     NewSession, SESSION_PREFIX, Session, looks_like_session_secret,

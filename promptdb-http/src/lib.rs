@@ -50,6 +50,8 @@ mod store;
 pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
+#[cfg(feature = "web")]
+pub mod web;
 
 pub use settings::{
     ASYMMETRIC_ALGORITHMS, AuthMode, AuthSettings, LogFormat, OidcSettings, PostgresSettings,
@@ -86,7 +88,6 @@ pub fn stateless_app(state: AppState) -> Router {
 fn build_app(state: AppState, stateless_mcp: bool, shutdown: CancellationToken) -> Router {
     #[cfg_attr(not(any(feature = "rest", feature = "mcp")), allow(unused_mut))]
     let mut router = Router::new()
-        .route("/", get(pages::home))
         .route("/health", get(health))
         .route("/health/ready", get(ready))
         .merge(auth::sessions::routes())
@@ -94,6 +95,14 @@ fn build_app(state: AppState, stateless_mcp: bool, shutdown: CancellationToken) 
     #[cfg(feature = "oidc")]
     {
         router = router.merge(auth::login::routes().with_state(state.clone()));
+    }
+    #[cfg(feature = "web")]
+    {
+        router = router.merge(web::router());
+    }
+    #[cfg(not(feature = "web"))]
+    {
+        router = router.route("/", get(pages::home).with_state(state.clone()));
     }
     #[cfg(feature = "rest")]
     {

@@ -1,14 +1,8 @@
 //! Small server-rendered pages: the home page, and the login pages' messages.
 
 use axum::{
-    extract::State,
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderValue, StatusCode, header},
     response::{Html, IntoResponse, Response},
-};
-
-use crate::{
-    auth::{SESSION_COOKIE, cookie},
-    state::AppState,
 };
 
 /// Escapes text for HTML.
@@ -41,41 +35,55 @@ pub(crate) fn page(status: StatusCode, title: &str, body_html: &str) -> Response
     r
 }
 
-/// `GET /`: where the server is and how to sign in.
-pub(crate) async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let auth = &state.auth;
-    #[cfg(feature = "oidc")]
-    let login = auth.provider().is_some_and(|p| p.client.is_some());
-    #[cfg(not(feature = "oidc"))]
-    let login = false;
-    let mut body = String::from(
-        "<p>PromptDB is running. MCP clients connect to <code>/mcp</code>; the REST API lives under \
-         <code>/api/v1</code> (<a href=\"/openapi.json\">OpenAPI</a>).</p>",
-    );
-    if login {
-        let signed_in = match cookie(&headers, SESSION_COOKIE) {
-            Some(secret) => auth.session(&state.db, secret).await.ok(),
-            None => None,
-        };
-        match signed_in {
-            Some(s) => {
-                let name = state
-                    .db
-                    .me(&promptdb_core::Principal::full(s.user_id))
-                    .await
-                    .map(|u| u.display_name)
-                    .unwrap_or_default();
-                body.push_str(&format!(
-                    "<p>Signed in as <strong>{}</strong>.</p><form method=\"post\" action=\"/auth/logout\">\
-                     <input type=\"hidden\" name=\"csrf_token\" value=\"{}\"><button>Sign out</button></form>",
-                    html_escape(if name.is_empty() { "you" } else { &name }),
-                    html_escape(&s.csrf_token)
-                ));
+#[cfg(not(feature = "web"))]
+pub(crate) use home::home;
+
+#[cfg(not(feature = "web"))]
+mod home {
+    use axum::{extract::State, http::HeaderMap};
+
+    use super::*;
+    use crate::{
+        auth::{SESSION_COOKIE, cookie},
+        state::AppState,
+    };
+
+    /// `GET /` without the web app: where the server is and how to sign in.
+    pub(crate) async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
+        let auth = &state.auth;
+        #[cfg(feature = "oidc")]
+        let login = auth.provider().is_some_and(|p| p.client.is_some());
+        #[cfg(not(feature = "oidc"))]
+        let login = false;
+        let mut body = String::from(
+            "<p>PromptDB is running. MCP clients connect to <code>/mcp</code>; the REST API lives under \
+             <code>/api/v1</code> (<a href=\"/openapi.json\">OpenAPI</a>).</p>",
+        );
+        if login {
+            let signed_in = match cookie(&headers, SESSION_COOKIE) {
+                Some(secret) => auth.session(&state.db, secret).await.ok(),
+                None => None,
+            };
+            match signed_in {
+                Some(s) => {
+                    let name = state
+                        .db
+                        .me(&promptdb_core::Principal::full(s.user_id))
+                        .await
+                        .map(|u| u.display_name)
+                        .unwrap_or_default();
+                    body.push_str(&format!(
+                        "<p>Signed in as <strong>{}</strong>.</p><form method=\"post\" action=\"/auth/logout\">\
+                         <input type=\"hidden\" name=\"csrf_token\" value=\"{}\"><button>Sign out</button></form>",
+                        html_escape(if name.is_empty() { "you" } else { &name }),
+                        html_escape(&s.csrf_token)
+                    ));
+                }
+                None => body.push_str("<p><a href=\"/auth/login\">Sign in</a></p>"),
             }
-            None => body.push_str("<p><a href=\"/auth/login\">Sign in</a></p>"),
         }
+        page(StatusCode::OK, "PromptDB", &body)
     }
-    page(StatusCode::OK, "PromptDB", &body)
 }
 
 #[cfg(test)]

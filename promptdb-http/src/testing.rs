@@ -73,7 +73,9 @@ impl ServerProcess {
         let sink = log.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(i) = line.find("pdb_") {
+                if line.trim_start().starts_with("pdb_")
+                    && let Some(i) = line.find("pdb_")
+                {
                     let key: String = line[i..]
                         .chars()
                         .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')

@@ -31,11 +31,14 @@ use crate::{
 
 mod drafts;
 mod keys;
+mod links;
 mod preferences;
 mod privacy;
 mod prompts;
 mod releases;
 mod versions;
+
+pub use links::SIGN_IN_LINK_SECS;
 
 pub use versions::{NewVersion, VersionsToDelete};
 mod sessions;
@@ -164,6 +167,8 @@ struct Inner {
     session_cache: moka::sync::Cache<SecretHash, Session>,
     /// Users by the hash of their identity provider's issuer and subject.
     identity_cache: moka::sync::Cache<SecretHash, UserId>,
+    /// Sign-in links already used (until they would have expired anyway).
+    used_links: moka::sync::Cache<SecretHash, ()>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -191,6 +196,12 @@ impl Inner {
             identity_cache: moka::sync::Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(ttl)
+                .build(),
+            used_links: moka::sync::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(std::time::Duration::from_secs(
+                    links::SIGN_IN_LINK_SECS.unsigned_abs(),
+                ))
                 .build(),
             store,
             config,

@@ -303,6 +303,7 @@ macro_rules! conformance_suite {
             sessions_refresh_keeps_or_rotates_the_token,
             sessions_expire_and_are_purged,
             sessions_and_identities_end_with_their_user,
+            sign_in_links_work_once_and_expire,
             labels_move_and_are_recorded,
             labels_roll_back_and_versions_restore,
             protected_labels_need_the_release_scope,

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::{
-    CSRF_COOKIE, LOGIN_COOKIE, SESSION_COOKIE, client_ip, cookie,
+    LOGIN_COOKIE, client_ip, cookie,
     sessions::{clear_cookie, set_cookie},
     too_many_requests,
 };
@@ -353,39 +353,7 @@ async fn finish_login(
         Err(e) => return ApiError::from(e).into_response(),
     };
     tracing::info!(%user, "signed in");
-    let max_age = state.db.config().session_ttl_secs;
-    let secure = auth.secure_cookies();
-    let mut r = StatusCode::SEE_OTHER.into_response();
-    let h = r.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&pending.return_to) {
-        h.insert(header::LOCATION, v);
-    }
-    h.append(
-        header::SET_COOKIE,
-        set_cookie(
-            SESSION_COOKIE,
-            &created.secret,
-            "/",
-            max_age,
-            true,
-            "Lax",
-            secure,
-        ),
-    );
-    h.append(
-        header::SET_COOKIE,
-        set_cookie(
-            CSRF_COOKIE,
-            &created.session.csrf_token,
-            "/",
-            max_age,
-            false,
-            "Strict",
-            secure,
-        ),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
+    super::sessions::signed_in(state, &created, &pending.return_to)
 }
 
 /// RFC 9728 protected resource metadata.

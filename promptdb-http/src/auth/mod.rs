@@ -198,7 +198,8 @@ impl Auth {
             ),
         };
         Self {
-            secure_cookies: !public.starts_with("http://"),
+            // Without a public URL the server is reached on loopback over plain http.
+            secure_cookies: !public.is_empty() && !public.starts_with("http://"),
             settings: settings.clone(),
             #[cfg(feature = "oidc")]
             provider,
@@ -224,12 +225,10 @@ impl Auth {
         self.provider.as_ref()
     }
 
-    /// Whether browser session cookies are accepted (a browser login is possible).
+    /// Whether browser session cookies are accepted: always (local mode signs in with links
+    /// and keys, `oidc` mode through the provider too).
     pub fn sessions(&self) -> bool {
-        #[cfg(feature = "oidc")]
-        return self.provider.is_some();
-        #[cfg(not(feature = "oidc"))]
-        false
+        true
     }
 
     /// The rate limits, unless disabled.

@@ -1,7 +1,11 @@
-//! Browser sessions behind the HttpOnly `pdb_session` cookie: `POST /auth/logout` ends one;
-//! `GET /auth/session` tells the page who is signed in and the CSRF token to send with writes.
-//! Sessions start at the end of a browser login ([`super::login`], feature `oidc`).
+//! Browser sessions behind the HttpOnly `pdb_session` cookie. They start at the end of a browser
+//! login through the identity provider ([`super::login`], feature `oidc`), with a one-time
+//! sign-in link (`GET /auth/link?token=…`, local mode: the server prints one at start and
+//! `promptdb open` makes more), or with an API key (`POST /auth/key`). `POST /auth/logout` ends
+//! one; `GET /auth/session` tells the page who is signed in and the CSRF token to send with
+//! writes.
 
+use axum::extract::Query;
 use axum::{
     Json, Router,
     body::Bytes,
@@ -11,17 +15,188 @@ use axum::{
     routing::{get, post},
 };
 use chrono::{DateTime, Utc};
-use promptdb_core::{Error, UserId};
+use promptdb_core::{CreatedSession, Error, NewSession, UserId};
 use serde::{Deserialize, Serialize};
 
-use super::{AuthFailure, CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, check_csrf, cookie};
+use super::{
+    AuthFailure, CSRF_COOKIE, CSRF_HEADER, SESSION_COOKIE, check_csrf, client_ip, cookie,
+    too_many_requests,
+};
 use crate::{error::ApiError, state::AppState};
 
-/// `/auth/logout` and `/auth/session`.
+/// `/auth/logout`, `/auth/session`, `/auth/link` and `/auth/key`.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/auth/logout", post(logout))
         .route("/auth/session", get(session_info))
+        .route("/auth/link", get(link))
+        .route("/auth/key", post(key))
+}
+
+/// The response that ends a sign-in: the session and CSRF cookies, and a redirect to `to` (a
+/// path on this server).
+pub(crate) fn signed_in(state: &AppState, created: &CreatedSession, to: &str) -> Response {
+    let max_age = state.db.config().session_ttl_secs;
+    let secure = state.auth.secure_cookies();
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    let h = r.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(to) {
+        h.insert(header::LOCATION, v);
+    }
+    h.append(
+        header::SET_COOKIE,
+        set_cookie(
+            SESSION_COOKIE,
+            &created.secret,
+            "/",
+            max_age,
+            true,
+            "Lax",
+            secure,
+        ),
+    );
+    h.append(
+        header::SET_COOKIE,
+        set_cookie(
+            CSRF_COOKIE,
+            &created.session.csrf_token,
+            "/",
+            max_age,
+            false,
+            "Strict",
+            secure,
+        ),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// Query of `GET /auth/link`.
+#[derive(Debug, Deserialize)]
+struct LinkQuery {
+    token: String,
+}
+
+/// `GET /auth/link?token=…`: a one-time sign-in link, to a session.
+async fn link(
+    State(state): State<AppState>,
+    Query(q): Query<LinkQuery>,
+    req: axum::extract::Request,
+) -> Response {
+    let ip = client_ip(&req, &state.settings.auth.rate_limit);
+    if let Some(Err(wait)) = state.auth.limiter().map(|l| l.auth_attempt(ip)) {
+        return too_many_requests(wait);
+    }
+    let user = match state.db.redeem_sign_in_token(&q.token).await {
+        Ok(user) => user,
+        Err(Error::Unauthorized) => {
+            return crate::pages::page(
+                StatusCode::UNAUTHORIZED,
+                "This sign-in link has expired",
+                "<p>Sign-in links work once, for ten minutes. Run <code>promptdb open</code> for a new one, or sign in with an API key.</p><p><a href=\"/#/sign-in\">Sign in</a></p>",
+            );
+        }
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    match state.db.create_session(user, NewSession::default()).await {
+        Ok(created) => {
+            tracing::info!(%user, "signed in with a sign-in link");
+            signed_in(&state, &created, "/")
+        }
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+/// Body of `POST /auth/key` (a form or JSON).
+#[derive(Debug, Deserialize)]
+struct KeyForm {
+    api_key: String,
+}
+
+/// `POST /auth/key`: an API key, to a session. Only from this server's own pages.
+async fn key(State(state): State<AppState>, req: axum::extract::Request) -> Response {
+    let ip = client_ip(&req, &state.settings.auth.rate_limit);
+    if let Some(wait) = state.auth.limiter().and_then(|l| l.auth_blocked(ip)) {
+        return too_many_requests(wait);
+    }
+    if let Err(reason) = same_origin(&state, req.headers()) {
+        return ApiError::Core(Error::forbidden(reason)).into_response();
+    }
+    let is_json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let Ok(body) = axum::body::to_bytes(req.into_body(), 64 * 1024).await else {
+        return ApiError::PayloadTooLarge(64 * 1024).into_response();
+    };
+    let form: Option<KeyForm> = if is_json {
+        serde_json::from_slice(&body).ok()
+    } else {
+        serde_urlencoded::from_bytes(&body).ok()
+    };
+    let Some(form) = form else {
+        return ApiError::bad_request(Some("api_key".into()), "send the API key as `api_key`")
+            .into_response();
+    };
+    let principal = match state.db.authenticate_api_key(form.api_key.trim()).await {
+        Ok(p) => p,
+        Err(Error::Unauthorized) => {
+            if let Some(Err(wait)) = state.auth.limiter().map(|l| l.auth_attempt(ip)) {
+                return too_many_requests(wait);
+            }
+            return ApiError::Core(Error::Unauthorized).into_response();
+        }
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    match state
+        .db
+        .create_session(principal.user_id(), NewSession::default())
+        .await
+    {
+        Ok(created) => {
+            tracing::info!(user = %principal.user_id(), "signed in with an API key");
+            if is_json {
+                let mut r = signed_in(&state, &created, "/");
+                *r.status_mut() = StatusCode::NO_CONTENT;
+                r.headers_mut().remove(header::LOCATION);
+                r
+            } else {
+                signed_in(&state, &created, "/")
+            }
+        }
+        Err(e) => ApiError::from(e).into_response(),
+    }
+}
+
+/// A sign-in form must come from this server's pages: no cross-site fetch, and an `Origin` (when
+/// sent) that is this server.
+fn same_origin(state: &AppState, headers: &HeaderMap) -> Result<(), &'static str> {
+    if headers
+        .get("sec-fetch-site")
+        .is_some_and(|v| v.as_bytes() == b"cross-site")
+    {
+        return Err("sign-in requests must come from this server's pages");
+    }
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return Ok(());
+    };
+    let ours = match state.auth.settings().public_url() {
+        Some(public) => super::origin_of(public).to_owned(),
+        None => {
+            let host = headers
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            let scheme = origin.split("://").next().unwrap_or("http");
+            format!("{scheme}://{host}")
+        }
+    };
+    if origin == ours {
+        Ok(())
+    } else {
+        Err("the request's Origin is not this server")
+    }
 }
 
 /// A `Set-Cookie` value.

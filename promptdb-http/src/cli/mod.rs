@@ -72,6 +72,12 @@ enum Command {
     Stdio,
     /// Apply database migrations and exit.
     Migrate,
+    /// Open the web app, signed in: prints a one-time sign-in link (local mode) and opens it.
+    Open {
+        /// Only print the link.
+        #[arg(long)]
+        print: bool,
+    },
     /// Save a new prompt (content from --content, --file, or standard input).
     Add(AddArgs),
     /// Show a prompt, or render it with --var.
@@ -395,6 +401,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         #[cfg(feature = "stdio")]
         Command::Stdio => server::stdio(settings).await,
         Command::Migrate => server::migrate(settings).await,
+        Command::Open { print } => server::open(settings, cli.global.url.clone(), print).await,
         command => {
             let client = match connect(&cli.global, &settings).await {
                 Ok(c) => c,
@@ -776,7 +783,9 @@ async fn client_command(
         }
         #[cfg(feature = "stdio")]
         Command::Stdio => unreachable!("handled by run"),
-        Command::Serve(_) | Command::Migrate => unreachable!("handled by run"),
+        Command::Serve(_) | Command::Migrate | Command::Open { .. } => {
+            unreachable!("handled by run")
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

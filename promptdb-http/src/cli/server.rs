@@ -99,6 +99,15 @@ async fn serve_inner(settings: Settings, conformance_test_mode: bool) -> anyhow:
         database = %redact_url(&settings.database_url()),
         "PromptDB listening"
     );
+    if let Some(user) = &user {
+        let base = browser_base(addr);
+        match state.db.sign_in_token(user.id).await {
+            Ok(token) => eprintln!(
+                "Open PromptDB in your browser (this link signs you in once, within ten minutes):\n\n    {base}/auth/link?token={token}\n"
+            ),
+            Err(e) => tracing::warn!(error = %e, "could not make a sign-in link"),
+        }
+    }
     // Lets tests and scripts learn the port when binding port 0.
     println!("listening on http://{addr}");
     crate::serve(state, listener, shutdown).await?;
@@ -131,6 +140,65 @@ pub(super) async fn stdio(settings: Settings) -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// The URL a browser on this machine reaches a server listening on `addr` at.
+pub(super) fn browser_base(addr: std::net::SocketAddr) -> String {
+    let ip = addr.ip();
+    let host = if ip.is_unspecified() {
+        "127.0.0.1".to_owned()
+    } else if ip.is_ipv6() {
+        format!("[{ip}]")
+    } else {
+        ip.to_string()
+    };
+    format!("http://{host}:{}", addr.port())
+}
+
+/// `promptdb open`: a fresh sign-in link for the local user, opened in the browser.
+pub(super) async fn open(settings: Settings, url: Option<String>, print_only: bool) -> ExitCode {
+    let run = async {
+        let store = crate::open_store(&settings.database_url(), &settings, Duration::ZERO).await?;
+        let db = promptdb_core::PromptDb::with_config(store, settings.core.clone())?;
+        let (user, _) = db.local_user().await?;
+        let token = db.sign_in_token(user.id).await?;
+        let base = url
+            .map(|u| u.trim_end_matches('/').to_owned())
+            .or_else(|| settings.auth.public_url().map(str::to_owned))
+            .unwrap_or_else(|| browser_base(settings.bind));
+        anyhow::Ok(format!("{base}/auth/link?token={token}"))
+    };
+    let link = match run.await {
+        Ok(link) => link,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(7);
+        }
+    };
+    println!("{link}");
+    if !print_only {
+        let opener = if cfg!(target_os = "macos") {
+            "open"
+        } else if cfg!(windows) {
+            "explorer"
+        } else {
+            "xdg-open"
+        };
+        match std::process::Command::new(opener)
+            .arg(&link)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+        {
+            Ok(_) => {
+                eprintln!("Opened your browser; the link signs you in once, within ten minutes.")
+            }
+            Err(_) => eprintln!(
+                "Open the link above in your browser (it works once, within ten minutes)."
+            ),
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 pub(super) async fn migrate(settings: Settings) -> ExitCode {

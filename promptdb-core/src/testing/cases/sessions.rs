@@ -241,3 +241,38 @@ pub async fn sessions_and_identities_end_with_their_user(t: TestStore) {
         Err(Error::NotFound { what: "user", .. })
     ));
 }
+
+/// Sign-in links: made by one service, redeemed by another on the same store, once, before
+/// they expire; forged ones never.
+pub async fn sign_in_links_work_once_and_expire(t: TestStore) {
+    let h = Harness::new(t).await;
+    let alice = h.alice.user_id();
+    let token = h.db.sign_in_token(alice).await.unwrap();
+    let server = h.other_server();
+    assert_eq!(server.redeem_sign_in_token(&token).await.unwrap(), alice);
+    assert!(matches!(
+        server.redeem_sign_in_token(&token).await,
+        Err(Error::Unauthorized)
+    ));
+    let mut forged = token.clone().into_bytes();
+    let last = forged.len() - 1;
+    forged[last] = if forged[last] == b'A' { b'B' } else { b'A' };
+    let forged = String::from_utf8(forged).unwrap();
+    let fresh = h.db.sign_in_token(alice).await.unwrap();
+    assert!(matches!(
+        h.db.redeem_sign_in_token(&forged).await,
+        Err(Error::Unauthorized)
+    ));
+    for junk in ["", "x", "not base64 at all!", &"A".repeat(500)] {
+        assert!(matches!(
+            h.db.redeem_sign_in_token(junk).await,
+            Err(Error::Unauthorized)
+        ));
+    }
+    h.clock
+        .advance(chrono::Duration::seconds(crate::SIGN_IN_LINK_SECS + 1));
+    assert!(matches!(
+        h.db.redeem_sign_in_token(&fresh).await,
+        Err(Error::Unauthorized)
+    ));
+}

@@ -1,0 +1,1 @@
+// PromptDB web app (placeholder until the pages land).
