@@ -21,6 +21,8 @@ pub(crate) const SECRET_CHARS: usize = 40;
 const SHOWN_PREFIX_CHARS: usize = 12;
 /// Most keys one user may have.
 pub const MAX_API_KEYS_PER_USER: usize = 50;
+/// Most scopes named when creating a key (each scope at most once).
+pub const MAX_SCOPES: usize = 3;
 /// Longest key name, in characters.
 pub const MAX_API_KEY_NAME_CHARS: usize = 100;
 
@@ -50,7 +52,11 @@ pub struct NewApiKey {
     /// What the key is for.
     pub name: String,
     /// What the key may do; read and write when absent.
-    #[serde(default = "all_scopes")]
+    #[serde(
+        deserialize_with = "crate::bounded::vec::<_, _, MAX_SCOPES>",
+        default = "all_scopes"
+    )]
+    #[cfg_attr(feature = "schema", schemars(length(max = MAX_SCOPES)))]
     pub scopes: Vec<Scope>,
 }
 

@@ -1,5 +1,6 @@
 //! Drafts: in-progress edits that survive a refresh and expire 24 hours after the last touch.
 
+use crate::validate::{MAX_CONFIG_ENTRIES, MAX_MESSAGES, MAX_TAGS};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -28,19 +29,39 @@ pub struct DraftFields {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
     /// Tags.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::bounded::opt_vec::<_, _, MAX_TAGS>",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "schema", schemars(length(max = MAX_TAGS)))]
     pub tags: Option<Vec<String>>,
     /// Variables.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::bounded::opt_vec::<_, _, MAX_VARIABLES>",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "schema", schemars(length(max = MAX_VARIABLES)))]
     pub variables: Option<Vec<Variable>>,
     /// `text` or `chat`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<crate::PromptKind>,
     /// Messages (chat prompts).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::bounded::opt_vec::<_, _, MAX_MESSAGES>",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "schema", schemars(length(max = MAX_MESSAGES)))]
     pub messages: Option<Vec<crate::ChatMessage>>,
     /// Config.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::bounded::opt_json_map::<_, MAX_CONFIG_ENTRIES>",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "schema", schemars(extend("maxProperties" = MAX_CONFIG_ENTRIES)))]
     pub config: Option<crate::PromptConfig>,
     /// Commit message for the version the draft will become.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -18,6 +18,7 @@
 //! ```
 
 mod api_key;
+pub mod bounded;
 pub mod cache;
 mod clock;
 pub mod diff;
@@ -44,7 +45,7 @@ pub mod testing;
 
 pub use api_key::{
     API_KEY_PREFIX, ApiKey, ApiKeyId, CreatedApiKey, MAX_API_KEY_NAME_CHARS, MAX_API_KEYS_PER_USER,
-    NewApiKey, SecretHash, generate_token, hash_secret, looks_like_api_key,
+    MAX_SCOPES, NewApiKey, SecretHash, generate_token, hash_secret, looks_like_api_key,
 };
 pub use clock::{Clock, SystemClock, truncate_micros};
 pub use draft::{Draft, DraftFields, DraftSummary, SaveDraft};
@@ -52,7 +53,7 @@ pub use error::{BoxError, Error, Result};
 pub use export::{EXPORT_FORMAT, EXPORT_VERSION, Export, ExportedPrompt};
 pub use ids::{DraftId, PromptId, Slug, UserId};
 pub use page::Page;
-pub use preferences::Preferences;
+pub use preferences::{Preferences, PreferencesInput};
 pub use prompt::{
     ChatMessage, ChatRole, NewPrompt, Prompt, PromptConfig, PromptKind, PromptPatch, PromptSummary,
     PromptUsage, PromptVersion, TagCount, Variable,

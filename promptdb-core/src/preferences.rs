@@ -15,6 +15,20 @@ use crate::{
 #[serde(transparent)]
 pub struct Preferences(pub Map<String, Value>);
 
+/// A request body that sets preferences (`PUT` replaces them all, `PATCH` merges): a JSON object
+/// of at most 64 keys, refused while it is being read when it has more.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PreferencesInput(
+    #[serde(deserialize_with = "crate::bounded::json_map::<_, MAX_PREFERENCE_KEYS>")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(extend("maxProperties" = MAX_PREFERENCE_KEYS, "propertyNames" = {"pattern": "^[a-z][a-z0-9_.-]{0,63}$"}))
+    )]
+    pub Map<String, Value>,
+);
+
 impl Preferences {
     /// The value of `key`, if set.
     pub fn get(&self, key: &str) -> Option<&Value> {
@@ -24,6 +38,12 @@ impl Preferences {
     /// Applies `patch`: each key is set to its value, and a `null` value removes the key.
     /// Returns the merged preferences after checking every limit.
     pub(crate) fn merged(&self, patch: Map<String, Value>) -> Result<Self> {
+        if patch.len() > MAX_PREFERENCE_KEYS {
+            return Err(Error::invalid(
+                "preferences",
+                format!("at most {MAX_PREFERENCE_KEYS} keys are allowed"),
+            ));
+        }
         let mut out = self.0.clone();
         for (key, value) in patch {
             check_key(&key)?;

@@ -7,8 +7,8 @@ use serde_json::{Map, Value};
 use crate::{
     Error, PromptId, Result, Slug, template,
     validate::{
-        self, MAX_COMMIT_MESSAGE_CHARS, MAX_CONTENT_BYTES, MAX_DESCRIPTION_CHARS, MAX_MESSAGES,
-        MAX_NAME_CHARS, MAX_TAGS, MAX_VARIABLES,
+        self, MAX_COMMIT_MESSAGE_CHARS, MAX_CONFIG_ENTRIES, MAX_CONTENT_BYTES,
+        MAX_DESCRIPTION_CHARS, MAX_MESSAGES, MAX_NAME_CHARS, MAX_TAGS, MAX_VARIABLES,
     },
 };
 
@@ -374,23 +374,43 @@ pub struct NewPrompt {
     #[serde(default)]
     pub content: String,
     /// The messages (chat prompts), each with `{{variables}}`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::bounded::vec::<_, _, MAX_MESSAGES>"
+    )]
+    #[cfg_attr(feature = "schema", schemars(length(max = MAX_MESSAGES)))]
     pub messages: Vec<ChatMessage>,
     /// Model parameters and the like (a JSON object, at most 16 KiB).
-    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Map::is_empty",
+        deserialize_with = "crate::bounded::json_map::<_, MAX_CONFIG_ENTRIES>"
+    )]
+    #[cfg_attr(feature = "schema", schemars(extend("maxProperties" = MAX_CONFIG_ENTRIES)))]
     pub config: PromptConfig,
     /// Tags.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::bounded::vec::<_, _, MAX_TAGS>")]
+    #[cfg_attr(feature = "schema", schemars(length(max = MAX_TAGS)))]
     pub tags: Vec<String>,
     /// Declared variables; placeholders that are not declared here are declared as required.
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "crate::bounded::vec::<_, _, MAX_VARIABLES>"
+    )]
+    #[cfg_attr(feature = "schema", schemars(length(max = MAX_VARIABLES)))]
     pub variables: Vec<Variable>,
     /// Why this first version was written.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub commit_message: String,
     /// Labels to point at this first version (`production`, `staging`); protected ones need the
     /// release scope.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "crate::bounded::vec::<_, _, MAX_TAGS>"
+    )]
+    #[cfg_attr(feature = "schema", schemars(length(max = MAX_TAGS)))]
     pub labels: Vec<String>,
     /// Pin it.
     #[serde(default)]
@@ -434,19 +454,39 @@ pub struct PromptPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
     /// New messages (chat prompts).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::bounded::opt_vec::<_, _, MAX_MESSAGES>"
+    )]
+    #[cfg_attr(feature = "schema", schemars(length(max = MAX_MESSAGES)))]
     pub messages: Option<Vec<ChatMessage>>,
     /// New config (replaces the old one).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::bounded::opt_json_map::<_, MAX_CONFIG_ENTRIES>"
+    )]
+    #[cfg_attr(feature = "schema", schemars(extend("maxProperties" = MAX_CONFIG_ENTRIES)))]
     pub config: Option<PromptConfig>,
     /// Why: kept with the new version, if the patch makes one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit_message: Option<String>,
     /// New tags (replace the old ones).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::bounded::opt_vec::<_, _, MAX_TAGS>"
+    )]
+    #[cfg_attr(feature = "schema", schemars(length(max = MAX_TAGS)))]
     pub tags: Option<Vec<String>>,
     /// New declared variables (replace the old ones).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::bounded::opt_vec::<_, _, MAX_VARIABLES>"
+    )]
+    #[cfg_attr(feature = "schema", schemars(length(max = MAX_VARIABLES)))]
     pub variables: Option<Vec<Variable>>,
     /// Pin or unpin.
     #[serde(default, skip_serializing_if = "Option::is_none")]

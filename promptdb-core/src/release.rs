@@ -9,6 +9,7 @@
 //!   subject gets the same version until the split changes. The function is the contract between
 //!   the server and every client-side resolver; it is specified exactly below.
 
+use crate::validate::MAX_RENDER_VALUES;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -49,6 +50,7 @@ pub enum LabelTarget {
     /// A weighted A/B split: `{"split": [{"version": 3, "weight": 90}, {"version": 4, "weight": 10}]}`.
     Split {
         /// Two to ten variants of distinct versions whose weights sum to 100.
+        #[cfg_attr(feature = "schema", schemars(length(min = 2, max = MAX_VARIANTS)))]
         split: Vec<Variant>,
     },
 }
@@ -58,6 +60,10 @@ pub enum LabelTarget {
 #[serde(deny_unknown_fields)]
 struct RawTarget {
     version: Option<u32>,
+    #[serde(
+        default,
+        deserialize_with = "crate::bounded::opt_vec::<_, _, MAX_VARIANTS>"
+    )]
     split: Option<Vec<Variant>>,
 }
 
@@ -228,7 +234,12 @@ pub struct ResolveRequest {
     pub subject: Option<String>,
     /// Values for the prompt's variables: when given, the answer holds the rendered prompt
     /// (strictly: every required variable, no undeclared ones).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::bounded::opt_map::<_, _, MAX_RENDER_VALUES>",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "schema", schemars(extend("maxProperties" = MAX_RENDER_VALUES)))]
     pub variables: Option<BTreeMap<String, String>>,
 }
 

@@ -47,7 +47,12 @@ pub fn index_text(s: &str) -> String {
 #[serde(deny_unknown_fields)]
 pub struct Filters {
     /// Only prompts carrying every one of these tags.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        deserialize_with = "crate::bounded::vec::<_, _, MAX_TAG_FILTERS>",
+        default,
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    #[cfg_attr(feature = "schema", schemars(length(max = MAX_TAG_FILTERS)))]
     pub tags: Vec<String>,
     /// Only pinned (`true`) or unpinned (`false`) prompts.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -25,6 +25,10 @@ pub const MAX_COMMIT_MESSAGE_CHARS: usize = 1_000;
 pub const MAX_VARIANTS: usize = 10;
 /// Most prompts resolved in one batch.
 pub const MAX_RESOLVE_BATCH: usize = 50;
+/// Most top-level entries in a `config` object.
+pub const MAX_CONFIG_ENTRIES: usize = 1_024;
+/// Most values given for rendering (variables of the prompt and of the prompts it includes).
+pub const MAX_RENDER_VALUES: usize = 1_024;
 /// Longest A/B subject (a user or session id), in bytes.
 pub const MAX_SUBJECT_LEN: usize = 256;
 /// Longest prompt name, in characters.

@@ -133,6 +133,18 @@ impl QueryPairs {
             .collect()
     }
 
+    /// Every value of `key`, refused when there are more than `max`.
+    pub fn at_most(&self, key: &str, max: usize) -> Result<Vec<String>, ApiError> {
+        let values = self.all(key);
+        if values.len() > max {
+            return Err(ApiError::Core(Error::invalid(
+                key,
+                format!("at most {max} are allowed (got {})", values.len()),
+            )));
+        }
+        Ok(values)
+    }
+
     /// `key` parsed as a number.
     pub fn u32(&self, key: &str) -> Result<Option<u32>, ApiError> {
         self.get(key)

@@ -1,5 +1,9 @@
 //! Tool inputs and outputs. Doc comments here become the descriptions a model reads.
 
+use promptdb_core::validate::{
+    MAX_BATCH, MAX_CONFIG_ENTRIES, MAX_MESSAGES, MAX_PREFERENCE_KEYS, MAX_RENDER_VALUES,
+    MAX_TAG_FILTERS, MAX_TAGS, MAX_VARIABLES, MAX_VARIANTS,
+};
 use std::collections::BTreeMap;
 
 use promptdb_core::{
@@ -22,6 +26,8 @@ pub struct NoArgs {}
 pub struct SavePromptsArgs {
     /// One or more prompts to save (at most 100). Either all are saved or, if any is invalid or
     /// uses a slug the user already has, none is.
+    #[serde(deserialize_with = "promptdb_core::bounded::vec::<_, _, MAX_BATCH>")]
+    #[schemars(length(max = MAX_BATCH))]
     pub prompts: Vec<NewPrompt>,
 }
 
@@ -41,7 +47,11 @@ pub struct GetPromptArgs {
     pub version: Option<u32>,
     /// Values for the prompt's `{{variables}}`. When given, the result also holds the rendered
     /// text, ready to use.
-    #[serde(default)]
+    #[serde(
+        deserialize_with = "promptdb_core::bounded::opt_map::<_, _, MAX_RENDER_VALUES>",
+        default
+    )]
+    #[schemars(extend("maxProperties" = MAX_RENDER_VALUES))]
     pub variables: Option<BTreeMap<String, String>>,
 }
 
@@ -50,7 +60,11 @@ pub struct GetPromptArgs {
 #[serde(deny_unknown_fields)]
 pub struct ListPromptsArgs {
     /// Only prompts carrying every one of these tags.
-    #[serde(default)]
+    #[serde(
+        deserialize_with = "promptdb_core::bounded::vec::<_, _, MAX_TAG_FILTERS>",
+        default
+    )]
+    #[schemars(length(max = MAX_TAG_FILTERS))]
     pub tags: Vec<String>,
     /// Only pinned (true) or only unpinned (false) prompts.
     #[serde(default)]
@@ -77,7 +91,11 @@ pub struct SearchPromptsArgs {
     /// beginnings match too), plus optional `#tag` filters. Example: `review rust #work`.
     pub query: String,
     /// Only prompts carrying every one of these tags.
-    #[serde(default)]
+    #[serde(
+        deserialize_with = "promptdb_core::bounded::vec::<_, _, MAX_TAG_FILTERS>",
+        default
+    )]
+    #[schemars(length(max = MAX_TAG_FILTERS))]
     pub tags: Vec<String>,
     /// Only pinned (true) or only unpinned (false) prompts.
     #[serde(default)]
@@ -115,19 +133,35 @@ pub struct UpdatePromptArgs {
     #[serde(default)]
     pub content: Option<String>,
     /// New messages (chat prompts), replacing the old ones.
-    #[serde(default)]
+    #[serde(
+        deserialize_with = "promptdb_core::bounded::opt_vec::<_, _, MAX_MESSAGES>",
+        default
+    )]
+    #[schemars(length(max = MAX_MESSAGES))]
     pub messages: Option<Vec<ChatMessage>>,
     /// New config (model parameters and the like), replacing the old one.
-    #[serde(default)]
+    #[serde(
+        deserialize_with = "promptdb_core::bounded::opt_json_map::<_, MAX_CONFIG_ENTRIES>",
+        default
+    )]
+    #[schemars(extend("maxProperties" = MAX_CONFIG_ENTRIES))]
     pub config: Option<PromptConfig>,
     /// Why: kept with the new version.
     #[serde(default)]
     pub commit_message: Option<String>,
     /// New tags, replacing the old ones.
-    #[serde(default)]
+    #[serde(
+        deserialize_with = "promptdb_core::bounded::opt_vec::<_, _, MAX_TAGS>",
+        default
+    )]
+    #[schemars(length(max = MAX_TAGS))]
     pub tags: Option<Vec<String>>,
     /// New variable declarations, replacing the old ones.
-    #[serde(default)]
+    #[serde(
+        deserialize_with = "promptdb_core::bounded::opt_vec::<_, _, MAX_VARIABLES>",
+        default
+    )]
+    #[schemars(length(max = MAX_VARIABLES))]
     pub variables: Option<Vec<Variable>>,
     /// Pin (true) or unpin (false).
     #[serde(default)]
@@ -189,7 +223,11 @@ pub struct SetLabelArgs {
     pub version: Option<u32>,
     /// Or split it between versions for an A/B test: two to ten `{version, weight}` whose
     /// weights sum to 100.
-    #[serde(default)]
+    #[serde(
+        deserialize_with = "promptdb_core::bounded::opt_vec::<_, _, MAX_VARIANTS>",
+        default
+    )]
+    #[schemars(length(max = MAX_VARIANTS))]
     pub split: Option<Vec<Variant>>,
     /// Or remove the label.
     #[serde(default)]
@@ -213,6 +251,8 @@ pub struct SlugArgs {
 pub struct SetPreferencesArgs {
     /// Settings to change, merged into the current ones; a null value removes a setting. Known
     /// settings: `theme` (`system`, `light` or `dark`) and `default_limit` (1 to 100).
+    #[serde(deserialize_with = "promptdb_core::bounded::json_map::<_, MAX_PREFERENCE_KEYS>")]
+    #[schemars(extend("maxProperties" = MAX_PREFERENCE_KEYS))]
     pub preferences: Map<String, Value>,
 }
 

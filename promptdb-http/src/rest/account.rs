@@ -7,10 +7,10 @@ use axum::{
 };
 use chrono::{DateTime, Utc};
 use promptdb_core::{
-    ApiKey, ApiKeyId, CreatedApiKey, Export, NewApiKey, Preferences, PromptDb, Scope, UserId,
+    ApiKey, ApiKeyId, CreatedApiKey, Export, NewApiKey, Preferences, PreferencesInput, PromptDb,
+    Scope, UserId,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 use crate::{
     error::ApiResult,
@@ -83,7 +83,7 @@ pub(super) async fn preferences(
 pub(super) async fn replace_preferences(
     State(db): State<PromptDb>,
     Caller(me): Caller,
-    ApiJson(body): ApiJson<Map<String, Value>>,
+    ApiJson(PreferencesInput(body)): ApiJson<PreferencesInput>,
 ) -> ApiResult<Json<Preferences>> {
     Ok(Json(db.replace_preferences(&me, body).await?))
 }
@@ -92,7 +92,7 @@ pub(super) async fn replace_preferences(
 pub(super) async fn merge_preferences(
     State(db): State<PromptDb>,
     Caller(me): Caller,
-    ApiJson(body): ApiJson<Map<String, Value>>,
+    ApiJson(PreferencesInput(body)): ApiJson<PreferencesInput>,
 ) -> ApiResult<Json<Preferences>> {
     Ok(Json(db.set_preferences(&me, body).await?))
 }

@@ -1,5 +1,6 @@
 //! Prompts, versions, tags.
 
+use promptdb_core::validate::{MAX_BATCH, MAX_RENDER_VALUES};
 use std::collections::BTreeMap;
 
 use axum::{
@@ -28,7 +29,7 @@ pub(super) async fn list(
         "q", "tag", "pinned", "favorite", "folder", "limit", "cursor",
     ])?;
     let filters = Filters {
-        tags: query.all("tag"),
+        tags: query.at_most("tag", promptdb_core::validate::MAX_TAG_FILTERS)?,
         pinned: query.bool("pinned")?,
         favorite: query.bool("favorite")?,
         folder: query.get("folder").map(str::to_owned),
@@ -62,6 +63,8 @@ pub(super) async fn list(
 #[serde(deny_unknown_fields)]
 pub struct CreatePrompts {
     /// The prompts to save: all of them, or none if any is invalid or its slug is taken.
+    #[serde(deserialize_with = "promptdb_core::bounded::vec::<_, _, MAX_BATCH>")]
+    #[schemars(length(max = MAX_BATCH))]
     pub prompts: Vec<NewPrompt>,
 }
 
@@ -142,7 +145,11 @@ pub(super) async fn track_use(
 #[serde(deny_unknown_fields)]
 pub struct RenderRequest {
     /// Values for the prompt's declared variables.
-    #[serde(default)]
+    #[serde(
+        deserialize_with = "promptdb_core::bounded::map::<_, _, MAX_RENDER_VALUES>",
+        default
+    )]
+    #[schemars(extend("maxProperties" = MAX_RENDER_VALUES))]
     pub variables: BTreeMap<String, String>,
 }
 

@@ -6,6 +6,7 @@ use axum::{
     extract::{Path, State},
     http::StatusCode,
 };
+use promptdb_core::validate::MAX_RESOLVE_BATCH;
 use promptdb_core::{
     Error, Label, LabelMove, LabelTarget, Page, Prompt, PromptDb, PromptSummary, ResolveRequest,
     Resolved, diff::VersionDiff, folder::Folder,
@@ -188,6 +189,8 @@ pub(super) async fn resolve(
 pub struct ResolveMany {
     /// Up to 50 prompts, each at a label (`production` by default) or a version, optionally
     /// rendered with variables.
+    #[serde(deserialize_with = "promptdb_core::bounded::vec::<_, _, MAX_RESOLVE_BATCH>")]
+    #[schemars(length(max = MAX_RESOLVE_BATCH))]
     pub prompts: Vec<ResolveRequest>,
 }
 
