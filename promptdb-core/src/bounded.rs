@@ -3,7 +3,7 @@
 //! items past the limit. Use them with `#[serde(deserialize_with = "…")]`:
 //!
 //! ```
-//! #[derive(serde::Deserialize)]
+//! #[derive(Debug, serde::Deserialize)]
 //! struct Input {
 //!     #[serde(deserialize_with = "promptdb_core::bounded::vec::<_, _, 3>")]
 //!     tags: Vec<String>,
