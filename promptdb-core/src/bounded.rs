@@ -120,42 +120,37 @@ where
     Ok(Option::<Wrap<V, N>>::deserialize(d)?.map(|w| w.0))
 }
 
-struct JsonMapVisitor<const N: usize>;
+/// Longest JSON object text taken by [`json_map`], whitespace included: four times the 16 KiB
+/// that config and preferences may hold once compacted.
+pub const MAX_JSON_OBJECT_TEXT: usize = 64 * 1024;
 
-impl<'de, const N: usize> Visitor<'de> for JsonMapVisitor<N> {
-    type Value = serde_json::Map<String, serde_json::Value>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "a JSON object of at most {N} entries")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut out = serde_json::Map::new();
-        while out.len() < N {
-            match map.next_entry::<String, serde_json::Value>()? {
-                Some((k, v)) => {
-                    out.insert(k, v);
-                }
-                None => return Ok(out),
-            }
-        }
-        match map.next_key::<IgnoredAny>()? {
-            Some(_) => Err(de::Error::custom(format!(
-                "at most {N} entries are allowed"
-            ))),
-            None => Ok(out),
-        }
-    }
-}
-
-/// A JSON object of at most `N` top-level entries (config, preferences).
+/// A JSON object of at most `N` top-level entries and [`MAX_JSON_OBJECT_TEXT`] bytes of text
+/// (config, preferences). The text is measured before anything is built from it, so that an
+/// oversized value (a list of millions of numbers) costs a scan, not millions of allocations.
 pub fn json_map<'de, D, const N: usize>(
     d: D,
 ) -> Result<serde_json::Map<String, serde_json::Value>, D::Error>
 where
     D: Deserializer<'de>,
 {
-    d.deserialize_map(JsonMapVisitor::<N>)
+    let raw = Box::<serde_json::value::RawValue>::deserialize(d)?;
+    let text = raw.get();
+    if text.len() > MAX_JSON_OBJECT_TEXT {
+        return Err(de::Error::custom(format!(
+            "must be at most {MAX_JSON_OBJECT_TEXT} bytes of JSON (got {})",
+            text.len()
+        )));
+    }
+    if !text.starts_with('{') {
+        return Err(de::Error::invalid_type(
+            de::Unexpected::Other("a value that is not an object"),
+            &"a JSON object",
+        ));
+    }
+    let mut inner = serde_json::Deserializer::from_str(text);
+    map::<_, serde_json::Value, N>(&mut inner)
+        .map(|m| m.into_iter().collect())
+        .map_err(de::Error::custom)
 }
 
 /// An optional JSON object of at most `N` top-level entries.

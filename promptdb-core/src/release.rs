@@ -255,6 +255,19 @@ pub enum Rendered {
 }
 
 impl Rendered {
+    /// Bytes of text it holds.
+    pub fn len(&self) -> usize {
+        match self {
+            Self::Text(text) => text.len(),
+            Self::Chat(messages) => messages.iter().map(|m| m.content.len()).sum(),
+        }
+    }
+
+    /// Whether it holds no text.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// As one text: a chat prompt's messages one after another, each under its role.
     pub fn to_text(&self) -> String {
         match self {

@@ -25,6 +25,9 @@ pub const MAX_COMMIT_MESSAGE_CHARS: usize = 1_000;
 pub const MAX_VARIANTS: usize = 10;
 /// Most prompts resolved in one batch.
 pub const MAX_RESOLVE_BATCH: usize = 50;
+/// Most bytes of text (content, messages, renderings) one resolve batch answers with; prompts
+/// past it answer with an error, to be resolved in another call.
+pub const MAX_RESOLVE_BATCH_BYTES: usize = 8 * 1024 * 1024;
 /// Most top-level entries in a `config` object.
 pub const MAX_CONFIG_ENTRIES: usize = 1_024;
 /// Most values given for rendering (variables of the prompt and of the prompts it includes).

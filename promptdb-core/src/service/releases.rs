@@ -12,7 +12,7 @@ use crate::{
     },
     store::{LabelDecision, LabelState, Resolution, ResolvedVersion, Selector},
     template::{Include, MAX_INCLUDE_DEPTH, MAX_INCLUDES},
-    validate::{MAX_RESOLVE_BATCH, MAX_TAGS},
+    validate::{MAX_RESOLVE_BATCH, MAX_RESOLVE_BATCH_BYTES, MAX_TAGS},
 };
 
 /// Most prompts one expansion of includes may fetch.
@@ -448,12 +448,25 @@ impl PromptDb {
             ));
         }
         let mut out = Vec::with_capacity(requests.len());
+        let mut bytes = 0;
         for (i, req) in requests.into_iter().enumerate() {
-            out.push(
-                self.resolve(principal, req)
-                    .await
-                    .map_err(|e| e.within(&format!("prompts[{i}]"))),
-            );
+            let within = |e: Error| e.within(&format!("prompts[{i}]"));
+            let result = self.resolve(principal, req).await.and_then(|r| {
+                let size = r.content.len()
+                    + r.messages.iter().map(|m| m.content.len()).sum::<usize>()
+                    + r.rendered.as_ref().map_or(0, Rendered::len);
+                if bytes + size > MAX_RESOLVE_BATCH_BYTES {
+                    return Err(Error::invalid(
+                        "prompts",
+                        format!(
+                            "the answer to one call holds at most {MAX_RESOLVE_BATCH_BYTES} bytes of text; resolve this prompt in another call"
+                        ),
+                    ));
+                }
+                bytes += size;
+                Ok(r)
+            });
+            out.push(result.map_err(within));
         }
         Ok(out)
     }
@@ -487,21 +500,22 @@ impl PromptDb {
     /// Checks the includes of a prompt about to be saved: each names an existing text prompt
     /// (and label or version), there are not too many, they nest at most five deep, and none
     /// leads back to the prompt. `batch` holds prompts saved together with it.
-    pub(super) async fn check_includes(
-        &self,
+    pub(super) async fn check_includes<'b>(
+        &'b self,
         user: UserId,
         prompt: &Prompt,
-        batch: &HashMap<&str, &Prompt>,
+        batch: &'b HashMap<&'b str, &'b Prompt>,
     ) -> Result<()> {
         let field = match prompt.kind {
             PromptKind::Text => "content",
             PromptKind::Chat => "messages",
         };
+        // Most prompts include nothing: skip building the expander.
+        if !prompt.texts().iter().any(|text| text.contains("{{>")) {
+            return Ok(());
+        }
         let mut expander = Expander::new(self, user, None);
-        expander.batch = batch
-            .iter()
-            .map(|(slug, p)| ((*slug).to_owned(), (*p).clone()))
-            .collect();
+        expander.batch = Some(batch);
         for text in prompt.texts() {
             expander
                 .expand(text, &mut vec![prompt.slug.as_str().to_owned()])
@@ -603,7 +617,7 @@ struct Expander<'a> {
     /// Expanded text and the variables it declares, by slug and selector.
     memo: HashMap<(String, Option<String>), (String, Vec<Variable>)>,
     /// Prompts being saved together, by slug (found before the store is asked).
-    batch: HashMap<String, Prompt>,
+    batch: Option<&'a HashMap<&'a str, &'a Prompt>>,
     fetches: usize,
 }
 
@@ -614,7 +628,7 @@ impl<'a> Expander<'a> {
             user,
             subject,
             memo: HashMap::new(),
-            batch: HashMap::new(),
+            batch: None,
             fetches: 0,
         }
     }
@@ -695,7 +709,7 @@ impl<'a> Expander<'a> {
             }
             Some(label) => Selector::Label(label),
         };
-        let (kind, text, variables) = match (self.batch.get(slug), selector) {
+        let (kind, text, variables) = match (self.batch.and_then(|b| b.get(slug)), selector) {
             (Some(p), Selector::Latest | Selector::Version(1)) => {
                 (p.kind, p.content.clone(), p.variables.clone())
             }

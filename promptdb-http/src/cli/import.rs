@@ -163,6 +163,22 @@ fn conflict_index(e: &Error) -> Option<usize> {
         .ok()
 }
 
+/// How many of `prompts` go in the next batch: at most [`MAX_BATCH`], and few enough that the
+/// request stays well under the server's body limit.
+fn batch_len(prompts: &[NewPrompt]) -> usize {
+    const BUDGET: usize = crate::MAX_BODY_BYTES / 2;
+    let mut bytes = 0;
+    let mut n = 0;
+    for p in prompts.iter().take(MAX_BATCH) {
+        bytes += serde_json::to_vec(p).map_or(BUDGET, |v| v.len());
+        if n > 0 && bytes > BUDGET {
+            break;
+        }
+        n += 1;
+    }
+    n
+}
+
 /// Saves `prompts` in batches, skipping (or, with `fail_on_conflict`, stopping at) slugs that are
 /// taken. `progress` is called with the number of prompts handled so far.
 pub async fn import(
@@ -175,7 +191,7 @@ pub async fn import(
     let mut done = 0;
     let mut rest = prompts;
     while !rest.is_empty() {
-        let tail = rest.split_off(rest.len().min(MAX_BATCH));
+        let tail = rest.split_off(batch_len(&rest));
         let mut batch = std::mem::replace(&mut rest, tail);
         let batch_len = batch.len();
         loop {

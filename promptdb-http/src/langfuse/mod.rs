@@ -28,11 +28,14 @@ use axum::{
 use chrono::{DateTime, SecondsFormat, Utc};
 use promptdb_core::{
     ChatMessage, ChatRole, Error, Filters, NewPrompt, NewVersion, Principal, PromptConfig,
-    PromptDb, PromptKind, ResolveRequest, VersionsToDelete, release::LATEST, search::SlugPageSpec,
+    PromptDb, PromptKind, ResolveRequest, VersionsToDelete,
+    release::LATEST,
+    search::SlugPageSpec,
     template,
+    validate::{MAX_CONFIG_ENTRIES, MAX_MESSAGES, MAX_TAGS},
 };
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::{Value, json, value::RawValue};
 
 use crate::{
     error::ApiError,
@@ -356,12 +359,23 @@ struct CreateBody {
     name: String,
     #[serde(rename = "type", default)]
     kind: Option<String>,
-    prompt: Value,
-    #[serde(default)]
-    config: Option<Value>,
-    #[serde(default)]
+    /// A string (text) or a list of messages (chat): kept as text until the type is known, so
+    /// that nothing is built from an oversized or wrongly typed value.
+    prompt: Box<RawValue>,
+    #[serde(
+        default,
+        deserialize_with = "promptdb_core::bounded::opt_json_map::<_, MAX_CONFIG_ENTRIES>"
+    )]
+    config: Option<PromptConfig>,
+    #[serde(
+        default,
+        deserialize_with = "promptdb_core::bounded::opt_vec::<_, _, MAX_TAGS>"
+    )]
     labels: Option<Vec<String>>,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "promptdb_core::bounded::opt_vec::<_, _, MAX_TAGS>"
+    )]
     tags: Option<Vec<String>>,
     #[serde(default)]
     commit_message: Option<String>,
@@ -381,19 +395,24 @@ struct InMessage {
     name: Option<String>,
 }
 
-fn chat_messages(items: &[Value]) -> LfResult<Vec<ChatMessage>> {
-    if items.len() > promptdb_core::validate::MAX_MESSAGES {
-        return Err(bad_request(format!(
-            "prompt: at most {} messages",
-            promptdb_core::validate::MAX_MESSAGES
-        )));
-    }
+/// A chat prompt's messages: at most 50, refused at the first one past the limit.
+#[derive(Deserialize)]
+#[serde(transparent)]
+struct InMessages(
+    #[serde(deserialize_with = "promptdb_core::bounded::vec::<_, _, MAX_MESSAGES>")] Vec<InMessage>,
+);
+
+fn chat_messages(raw: &RawValue) -> LfResult<Vec<ChatMessage>> {
+    let de = &mut serde_json::Deserializer::from_str(raw.get());
+    let InMessages(items) = serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let at = if path == "." { String::new() } else { path };
+        bad_request(format!("prompt{at}: {}", e.into_inner()))
+    })?;
     items
-        .iter()
+        .into_iter()
         .enumerate()
-        .map(|(i, item)| {
-            let m: InMessage = serde_json::from_value(item.clone())
-                .map_err(|e| bad_request(format!("prompt[{i}]: {e}")))?;
+        .map(|(i, m)| {
             if m.kind.as_deref() == Some("placeholder") || m.name.is_some() {
                 return Err(bad_request(format!(
                     "prompt[{i}]: message placeholders are not supported by PromptDB; send the messages themselves"
@@ -437,19 +456,20 @@ async fn create(
         Some("chat") => PromptKind::Chat,
         Some(other) => return Err(bad_request(format!("type: `{other}` is not text or chat"))),
     };
-    let (content, messages) = match (kind, &body.prompt) {
-        (PromptKind::Text, Value::String(s)) => (from_langfuse_tags(s), Vec::new()),
-        (PromptKind::Chat, Value::Array(items)) => (String::new(), chat_messages(items)?),
+    let raw = body.prompt.get();
+    let (content, messages) = match (kind, raw.as_bytes().first()) {
+        (PromptKind::Text, Some(b'"')) => {
+            let text: String =
+                serde_json::from_str(raw).map_err(|e| bad_request(format!("prompt: {e}")))?;
+            (from_langfuse_tags(&text), Vec::new())
+        }
+        (PromptKind::Chat, Some(b'[')) => (String::new(), chat_messages(&body.prompt)?),
         (PromptKind::Text, _) => return Err(bad_request("prompt: a text prompt is a string")),
         (PromptKind::Chat, _) => {
             return Err(bad_request("prompt: a chat prompt is a list of messages"));
         }
     };
-    let config = match body.config {
-        None | Some(Value::Null) => PromptConfig::new(),
-        Some(Value::Object(map)) => map,
-        Some(_) => return Err(bad_request("config: must be a JSON object")),
-    };
+    let config = body.config.unwrap_or_default();
     let labels: Vec<String> = body
         .labels
         .unwrap_or_default()
