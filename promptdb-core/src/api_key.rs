@@ -50,13 +50,14 @@ pub struct ApiKey {
 #[serde(deny_unknown_fields)]
 pub struct NewApiKey {
     /// What the key is for.
+    #[cfg_attr(feature = "schema", schemars(pattern(crate::validate::NAME_PATTERN), length(max = crate::api_key::MAX_API_KEY_NAME_CHARS)))]
     pub name: String,
     /// What the key may do; read and write when absent.
     #[serde(
         deserialize_with = "crate::bounded::vec::<_, _, MAX_SCOPES>",
         default = "all_scopes"
     )]
-    #[cfg_attr(feature = "schema", schemars(length(max = MAX_SCOPES)))]
+    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = crate::api_key::MAX_SCOPES)))]
     pub scopes: Vec<Scope>,
 }
 
@@ -134,9 +135,9 @@ pub(crate) fn shown_prefix(secret: &str) -> String {
 
 /// Validates a new key's name and scopes.
 pub(crate) fn validate_new(input: &NewApiKey) -> Result<(String, Vec<Scope>)> {
-    let name = input.name.trim();
-    validate::single_line(name, MAX_API_KEY_NAME_CHARS, false)
+    validate::single_line(&input.name, MAX_API_KEY_NAME_CHARS, false)
         .map_err(|r| Error::invalid("name", r))?;
+    let name = validate::trim(&input.name);
     if input.scopes.is_empty() {
         return Err(Error::invalid(
             "scopes",

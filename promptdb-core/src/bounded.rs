@@ -19,6 +19,127 @@ use serde::{
     de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor},
 };
 
+/// A value that must be a JSON object. serde's derived structs also accept a list of their
+/// fields in order (`[null, null]`), which a JSON API should refuse; reading through this takes
+/// only an object, and keeps the field paths of any error.
+pub fn object<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    struct ObjectVisitor<T>(PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectVisitor<T> {
+        type Value = T;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+            T::deserialize(de::value::MapAccessDeserializer::new(map))
+        }
+    }
+    d.deserialize_map(ObjectVisitor(PhantomData))
+}
+
+/// `T` read with [`object`]: for the items of lists.
+#[derive(Debug)]
+pub struct Object<T>(pub T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        object(d).map(Object)
+    }
+}
+
+/// A list of at most `N` JSON objects.
+pub fn objects<'de, D, T, const N: usize>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Ok(vec::<D, Object<T>, N>(d)?
+        .into_iter()
+        .map(|o| o.0)
+        .collect())
+}
+
+/// An optional list of at most `N` JSON objects.
+pub fn opt_objects<'de, D, T, const N: usize>(d: D) -> Result<Option<Vec<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Ok(opt_vec::<D, Object<T>, N>(d)?.map(|v| v.into_iter().map(|o| o.0).collect()))
+}
+
+/// An optional JSON object.
+pub fn opt_object<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Ok(Option::<Object<T>>::deserialize(d)?.map(|o| o.0))
+}
+
+/// A non-negative whole number of type `T`. JSON has one number type, and some clients (and
+/// schema-driven generators) write whole numbers as `3.0`: that is taken as `3`; `3.5`, negative
+/// numbers and numbers too large for `T` are refused.
+pub fn whole<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: TryFrom<u64>,
+{
+    struct WholeVisitor<T>(PhantomData<T>);
+    impl<T: TryFrom<u64>> WholeVisitor<T> {
+        fn fit<E: de::Error>(n: u64) -> Result<T, E> {
+            T::try_from(n).map_err(|_| E::custom(format!("{n} is too large")))
+        }
+    }
+    impl<'de, T: TryFrom<u64>> Visitor<'de> for WholeVisitor<T> {
+        type Value = T;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a whole number")
+        }
+
+        fn visit_u64<E: de::Error>(self, n: u64) -> Result<T, E> {
+            Self::fit(n)
+        }
+
+        fn visit_i64<E: de::Error>(self, n: i64) -> Result<T, E> {
+            u64::try_from(n)
+                .map_err(|_| E::invalid_value(de::Unexpected::Signed(n), &self))
+                .and_then(Self::fit)
+        }
+
+        fn visit_f64<E: de::Error>(self, n: f64) -> Result<T, E> {
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            if n.fract() == 0.0 && (0.0..=u64::MAX as f64).contains(&n) {
+                Self::fit(n as u64)
+            } else {
+                Err(E::invalid_value(de::Unexpected::Float(n), &self))
+            }
+        }
+    }
+    d.deserialize_any(WholeVisitor(PhantomData))
+}
+
+/// An optional [`whole`] number (`null` or absent: `None`).
+pub fn opt_whole<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: TryFrom<u64>,
+{
+    struct Wrap<T>(T);
+    impl<'de, T: TryFrom<u64>> Deserialize<'de> for Wrap<T> {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            whole(d).map(Wrap)
+        }
+    }
+    Ok(Option::<Wrap<T>>::deserialize(d)?.map(|w| w.0))
+}
+
 struct VecVisitor<T, const N: usize>(PhantomData<T>);
 
 impl<'de, T: Deserialize<'de>, const N: usize> Visitor<'de> for VecVisitor<T, N> {
@@ -179,6 +300,44 @@ mod tests {
         a: Option<Vec<u8>>,
         #[serde(default, deserialize_with = "map::<_, _, 1>")]
         m: BTreeMap<String, String>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Loose {
+        #[serde(default)]
+        a: Option<u8>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Num {
+        #[serde(deserialize_with = "whole")]
+        n: u8,
+    }
+
+    #[test]
+    fn whole_numbers() {
+        let n = |s: &str| serde_json::from_str::<Num>(s).map(|v| v.n);
+        assert_eq!(n(r#"{"n": 3}"#).unwrap(), 3);
+        assert_eq!(n(r#"{"n": 3.0}"#).unwrap(), 3);
+        assert!(n(r#"{"n": 3.5}"#).is_err());
+        assert!(n(r#"{"n": -1}"#).is_err());
+        assert!(n(r#"{"n": 256}"#).is_err());
+        assert!(n(r#"{"n": "3"}"#).is_err());
+        assert!(n(r#"{"n": 1e300}"#).is_err());
+    }
+
+    #[test]
+    fn objects_only() {
+        // A derived struct alone takes a list of its fields; through `object` it does not.
+        assert!(serde_json::from_str::<Loose>("[1]").is_ok());
+        let mut de = serde_json::Deserializer::from_str("[1]");
+        let err = object::<_, Loose>(&mut de).unwrap_err();
+        assert!(err.to_string().contains("a JSON object"), "{err}");
+        let mut de = serde_json::Deserializer::from_str(r#"{"a": 1}"#);
+        assert_eq!(object::<_, Loose>(&mut de).unwrap().a, Some(1));
+        let v: Vec<Object<Loose>> = serde_json::from_str(r#"[{}, {"a": 2}]"#).unwrap();
+        assert_eq!(v[1].0.a, Some(2));
+        assert!(serde_json::from_str::<Vec<Object<Loose>>>("[[]]").is_err());
     }
 
     #[test]

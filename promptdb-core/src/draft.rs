@@ -18,15 +18,19 @@ use crate::{
 pub struct DraftFields {
     /// Slug being typed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(pattern(crate::validate::SLUG_PATTERN), length(max = crate::validate::MAX_SLUG_LEN)))]
     pub slug: Option<String>,
     /// Name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(pattern(crate::validate::SINGLE_LINE_PATTERN), length(max = crate::validate::MAX_NAME_CHARS)))]
     pub name: Option<String>,
     /// Description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(pattern(crate::validate::MULTI_LINE_PATTERN), length(max = crate::validate::MAX_DESCRIPTION_CHARS)))]
     pub description: Option<String>,
     /// Content.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(pattern(crate::validate::MULTI_LINE_PATTERN), length(max = crate::validate::MAX_CONTENT_CHARS)))]
     pub content: Option<String>,
     /// Tags.
     #[serde(
@@ -34,11 +38,11 @@ pub struct DraftFields {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "schema", schemars(length(max = MAX_TAGS)))]
+    #[cfg_attr(feature = "schema", schemars(length(max = crate::validate::MAX_TAGS), inner(pattern(crate::validate::TAG_PATTERN), length(max = crate::validate::MAX_TAG_CHARS))))]
     pub tags: Option<Vec<String>>,
     /// Variables.
     #[serde(
-        deserialize_with = "crate::bounded::opt_vec::<_, _, MAX_VARIABLES>",
+        deserialize_with = "crate::bounded::opt_objects::<_, _, MAX_VARIABLES>",
         default,
         skip_serializing_if = "Option::is_none"
     )]
@@ -49,11 +53,14 @@ pub struct DraftFields {
     pub kind: Option<crate::PromptKind>,
     /// Messages (chat prompts).
     #[serde(
-        deserialize_with = "crate::bounded::opt_vec::<_, _, MAX_MESSAGES>",
+        deserialize_with = "crate::bounded::opt_objects::<_, _, MAX_MESSAGES>",
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "schema", schemars(length(max = MAX_MESSAGES)))]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(with = "Option<Vec<DraftMessage>>", length(max = MAX_MESSAGES))
+    )]
     pub messages: Option<Vec<crate::ChatMessage>>,
     /// Config.
     #[serde(
@@ -65,10 +72,16 @@ pub struct DraftFields {
     pub config: Option<crate::PromptConfig>,
     /// Commit message for the version the draft will become.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(pattern(crate::validate::MULTI_LINE_PATTERN), length(max = crate::validate::MAX_COMMIT_MESSAGE_CHARS)))]
     pub commit_message: Option<String>,
     /// The version of the prompt the edit started from: an editor warns when the prompt has
     /// moved on since.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::bounded::opt_whole",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = u32::MAX)))]
     pub base_version: Option<u32>,
 }
 
@@ -94,13 +107,7 @@ impl DraftFields {
                 .map_err(|r| within(Error::invalid("description", r)))?;
         }
         if let Some(c) = &self.content {
-            if c.len() > validate::MAX_CONTENT_BYTES {
-                return Err(within(Error::invalid(
-                    "content",
-                    format!("must be at most {} bytes", validate::MAX_CONTENT_BYTES),
-                )));
-            }
-            validate::multi_line(c, usize::MAX)
+            validate::multi_line(c, validate::MAX_CONTENT_CHARS)
                 .map_err(|r| within(Error::invalid("content", r)))?;
         }
         if let Some(tags) = &self.tags {
@@ -138,16 +145,16 @@ impl DraftFields {
             }
             let mut total = 0usize;
             for (i, m) in messages.iter().enumerate() {
-                total += m.content.len();
+                total += m.content.chars().count();
                 validate::multi_line(&m.content, usize::MAX)
                     .map_err(|r| within(Error::invalid(format!("messages[{i}].content"), r)))?;
             }
-            if total > validate::MAX_CONTENT_BYTES {
+            if total > validate::MAX_CONTENT_CHARS {
                 return Err(within(Error::invalid(
                     "messages",
                     format!(
-                        "must be at most {} bytes in all",
-                        validate::MAX_CONTENT_BYTES
+                        "must be at most {} characters in all",
+                        validate::MAX_CONTENT_CHARS
                     ),
                 )));
             }
@@ -163,6 +170,22 @@ impl DraftFields {
     }
 }
 
+/// A draft's chat message (its schema): like a prompt's, but its content may still be empty.
+#[cfg(feature = "schema")]
+#[derive(schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
+#[allow(dead_code)]
+struct DraftMessage {
+    /// Who speaks.
+    role: crate::ChatRole,
+    /// What is said so far.
+    #[schemars(
+        pattern(crate::validate::MULTI_LINE_PATTERN),
+        length(max = crate::validate::MAX_CONTENT_CHARS)
+    )]
+    content: String,
+}
+
 /// Input for creating or updating a draft.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -173,9 +196,10 @@ pub struct SaveDraft {
     pub id: Option<DraftId>,
     /// The saved prompt this draft edits, if it edits one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(pattern(crate::validate::SLUG_PATTERN), length(max = crate::validate::MAX_SLUG_LEN)))]
     pub prompt_slug: Option<String>,
     /// The fields being edited.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::bounded::object")]
     pub fields: DraftFields,
 }
 

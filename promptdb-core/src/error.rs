@@ -40,6 +40,15 @@ pub enum Error {
         /// Why, in a sentence a user can act on.
         reason: String,
     },
+    /// A per-user quota would be exceeded (prompts, versions, stored bytes, API keys, drafts).
+    /// Nothing was written.
+    #[error("{limit}: {reason}")]
+    QuotaExceeded {
+        /// Which quota (`prompts`, `versions`, `stored_bytes`, `api_keys`, `drafts`).
+        limit: String,
+        /// The limit and what to do, in a sentence.
+        reason: String,
+    },
     /// No valid credentials were presented.
     #[error("authentication required")]
     Unauthorized,
@@ -74,6 +83,14 @@ impl Error {
         }
     }
 
+    /// An [`Error::QuotaExceeded`] for the quota `limit`.
+    pub fn quota(limit: impl Into<String>, reason: impl fmt::Display) -> Self {
+        Self::QuotaExceeded {
+            limit: limit.into(),
+            reason: reason.to_string(),
+        }
+    }
+
     /// An [`Error::NotFound`].
     pub fn not_found(what: &'static str, key: impl fmt::Display) -> Self {
         Self::NotFound {
@@ -99,6 +116,7 @@ impl Error {
         match self {
             Self::NotFound { .. } => "not_found",
             Self::Conflict { .. } => "conflict",
+            Self::QuotaExceeded { .. } => "quota_exceeded",
             Self::Invalid { .. } => "invalid",
             Self::Unauthorized => "unauthorized",
             Self::Forbidden { .. } => "forbidden",
@@ -111,6 +129,7 @@ impl Error {
     pub fn field(&self) -> Option<&str> {
         match self {
             Self::Conflict { field, .. } | Self::Invalid { field, .. } => Some(field),
+            Self::QuotaExceeded { limit, .. } => Some(limit),
             _ => None,
         }
     }

@@ -104,8 +104,23 @@ impl Slug {
     }
 
     /// Derives a slug from a prompt name: folds accents, lower-cases, and joins the ASCII words
-    /// with hyphens. `None` when the name has no ASCII letters or digits.
-    pub fn derive_from(name: &str) -> Option<Self> {
+    /// with hyphens. A name without ASCII letters or digits (`日本語`) gets `prompt-` and eight
+    /// hex digits of a hash of the name: the same name always gives the same slug.
+    pub fn derive_from(name: &str) -> Self {
+        match Self::derive_ascii(name) {
+            Some(slug) => slug,
+            None => {
+                use sha2::{Digest, Sha256};
+                let hash = Sha256::digest(name.as_bytes());
+                Self(format!(
+                    "prompt-{:02x}{:02x}{:02x}{:02x}",
+                    hash[0], hash[1], hash[2], hash[3]
+                ))
+            }
+        }
+    }
+
+    fn derive_ascii(name: &str) -> Option<Self> {
         const MAX: usize = validate::MAX_DERIVED_SLUG_LEN;
         let mut out = String::with_capacity(name.len().min(MAX));
         for c in crate::search::fold(name) {
@@ -234,14 +249,15 @@ mod tests {
 
     #[test]
     fn slugs_derive_from_names() {
-        let derive = |s: &str| Slug::derive_from(s).map(|s| s.0);
-        assert_eq!(
-            derive("Code Review: Rust!").as_deref(),
-            Some("code-review-rust")
-        );
-        assert_eq!(derive("  Crème brûlée  ").as_deref(), Some("creme-brulee"));
-        assert_eq!(derive("日本語"), None);
-        let long = derive(&"word ".repeat(40)).unwrap();
+        let derive = |s: &str| Slug::derive_from(s).0;
+        assert_eq!(derive("Code Review: Rust!"), "code-review-rust");
+        assert_eq!(derive("  Crème brûlée  "), "creme-brulee");
+        let cjk = derive("日本語");
+        assert!(cjk.starts_with("prompt-") && cjk.len() == 15, "{cjk}");
+        assert_eq!(cjk, derive("日本語"));
+        assert_ne!(cjk, derive("中文"));
+        assert!(Slug::parse("slug", &cjk).is_ok());
+        let long = derive(&"word ".repeat(40));
         assert!(long.len() <= validate::MAX_DERIVED_SLUG_LEN && !long.ends_with('-'));
         assert!(Slug::parse("slug", &long).is_ok());
     }

@@ -27,7 +27,7 @@ mod error;
 pub mod export;
 pub mod folder;
 mod ids;
-mod page;
+pub mod page;
 mod preferences;
 mod prompt;
 pub mod ranking;

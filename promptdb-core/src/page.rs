@@ -1,6 +1,5 @@
 //! Pages and opaque cursors.
 
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -42,7 +41,19 @@ pub(crate) fn limit(requested: Option<u32>) -> Result<u32> {
     }
 }
 
-/// A decoded cursor. Cursors are opaque to clients: base64url of a tagged position.
+/// A cursor of the ranked list: `l.` pinned (`0` or `1`) `.` the score's 64 bits in hex (a
+/// finite number) `.` the slug. Any string of this form is a valid position.
+pub const LIST_CURSOR_PATTERN: &str =
+    "^l\\.[01]\\.(?!7ff|fff)[0-9a-f]{16}\\.[a-z0-9]+(-[a-z0-9]+)*(/[a-z0-9]+(-[a-z0-9]+)*){0,5}$";
+/// A cursor of search results: `s.` the offset.
+pub const SEARCH_CURSOR_PATTERN: &str = "^s\\.[0-9]{1,9}$";
+/// A cursor of a prompt's versions: `v.` the version the next page starts before.
+pub const VERSIONS_CURSOR_PATTERN: &str = "^v\\.[0-9]{1,9}$";
+/// A cursor of label moves: `m.` the move the next page starts before.
+pub const MOVES_CURSOR_PATTERN: &str = "^m\\.-?[0-9]{1,18}$";
+
+/// A decoded cursor: a position, written so that clients need not (but may) understand it and
+/// any string of the documented form is a valid position.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Cursor {
     List(ListPosition),
@@ -58,42 +69,57 @@ fn bad_cursor() -> Error {
     )
 }
 
+/// `s` as a number of at most `max_digits` ASCII digits (an optional `-` when `signed`).
+fn digits<T: std::str::FromStr>(s: &str, max_digits: usize, signed: bool) -> Result<T> {
+    let unsigned = if signed {
+        s.strip_prefix('-').unwrap_or(s)
+    } else {
+        s
+    };
+    if unsigned.is_empty()
+        || unsigned.len() > max_digits
+        || !unsigned.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err(bad_cursor());
+    }
+    s.parse().map_err(|_| bad_cursor())
+}
+
 impl Cursor {
     pub(crate) fn encode(&self) -> String {
-        let raw = match self {
+        match self {
             Self::List(p) => format!(
-                "l{}{:016x}{}",
+                "l.{}.{:016x}.{}",
                 u8::from(p.pinned),
                 p.score.to_bits(),
                 p.slug
             ),
-            Self::Search { offset } => format!("s{offset}"),
-            Self::Versions { before } => format!("v{before}"),
-            Self::Moves { before } => format!("m{before}"),
-        };
-        URL_SAFE_NO_PAD.encode(raw)
+            Self::Search { offset } => format!("s.{offset}"),
+            Self::Versions { before } => format!("v.{before}"),
+            Self::Moves { before } => format!("m.{before}"),
+        }
     }
 
     pub(crate) fn decode(s: &str) -> Result<Self> {
         if s.len() > MAX_CURSOR_LEN {
             return Err(bad_cursor());
         }
-        let raw = URL_SAFE_NO_PAD.decode(s).map_err(|_| bad_cursor())?;
-        let raw = String::from_utf8(raw).map_err(|_| bad_cursor())?;
-        let (kind, rest) = raw.split_at_checked(1).ok_or_else(bad_cursor)?;
+        let (kind, rest) = s.split_once('.').ok_or_else(bad_cursor)?;
         match kind {
             "l" => {
-                let pinned = match rest.get(..1) {
+                let mut parts = rest.splitn(3, '.');
+                let pinned = match parts.next() {
                     Some("0") => false,
                     Some("1") => true,
                     _ => return Err(bad_cursor()),
                 };
-                let bits = rest
-                    .get(1..17)
-                    .and_then(|h| u64::from_str_radix(h, 16).ok())
-                    .ok_or_else(bad_cursor)?;
+                let hex = parts.next().ok_or_else(bad_cursor)?;
+                if hex.len() != 16 || !hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+                    return Err(bad_cursor());
+                }
+                let bits = u64::from_str_radix(hex, 16).map_err(|_| bad_cursor())?;
                 let score = f64::from_bits(bits);
-                let slug = rest.get(17..).ok_or_else(bad_cursor)?;
+                let slug = parts.next().ok_or_else(bad_cursor)?;
                 if !score.is_finite() || crate::validate::slug(slug).is_err() {
                     return Err(bad_cursor());
                 }
@@ -103,18 +129,9 @@ impl Cursor {
                     slug: slug.to_owned(),
                 }))
             }
-            "s" => rest
-                .parse()
-                .map(|offset| Self::Search { offset })
-                .map_err(|_| bad_cursor()),
-            "v" => rest
-                .parse()
-                .map(|before| Self::Versions { before })
-                .map_err(|_| bad_cursor()),
-            "m" => rest
-                .parse()
-                .map(|before| Self::Moves { before })
-                .map_err(|_| bad_cursor()),
+            "s" => digits(rest, 9, false).map(|offset| Self::Search { offset }),
+            "v" => digits(rest, 9, false).map(|before| Self::Versions { before }),
+            "m" => digits(rest, 18, true).map(|before| Self::Moves { before }),
             _ => Err(bad_cursor()),
         }
     }
@@ -162,9 +179,18 @@ mod tests {
             }),
             Cursor::Search { offset: 40 },
             Cursor::Versions { before: 7 },
+            Cursor::Moves { before: -3 },
         ];
-        for c in cursors {
-            assert_eq!(Cursor::decode(&c.encode()).unwrap(), c);
+        let patterns = [
+            LIST_CURSOR_PATTERN,
+            SEARCH_CURSOR_PATTERN,
+            VERSIONS_CURSOR_PATTERN,
+            MOVES_CURSOR_PATTERN,
+        ];
+        for (c, pattern) in cursors.into_iter().zip(patterns) {
+            let text = c.encode();
+            assert_eq!(Cursor::decode(&text).unwrap(), c);
+            assert_eq!(&text[..1], &pattern[1..2], "{text} and {pattern}");
         }
     }
 
@@ -176,7 +202,11 @@ mod tests {
             "bDE",
             "eDE",
             &"a".repeat(600),
-            &URL_SAFE_NO_PAD.encode("l1zzzzzzzzzzzzzzzzslug"),
+            "l.1.zzzzzzzzzzzzzzzz.slug",
+            "l.1.7ff0000000000000.slug",
+            "l.1.3FF0000000000000.slug",
+            "s.+5",
+            "v.1234567890",
         ] {
             assert_eq!(
                 Cursor::decode(bad).unwrap_err().field(),

@@ -100,9 +100,9 @@ fn check_known(key: &str, value: &Value) -> Result<()> {
             ))
         }
         "default_limit"
-            if !value
-                .as_u64()
-                .is_some_and(|n| (1..=u64::from(crate::validate::MAX_PAGE_LIMIT)).contains(&n)) =>
+            if !value.as_f64().is_some_and(|n| {
+                n.fract() == 0.0 && (1.0..=f64::from(crate::validate::MAX_PAGE_LIMIT)).contains(&n)
+            }) =>
         {
             Err(Error::invalid(
                 "preferences.default_limit",

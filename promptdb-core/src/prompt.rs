@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use crate::{
     Error, PromptId, Result, Slug, template,
     validate::{
-        self, MAX_COMMIT_MESSAGE_CHARS, MAX_CONFIG_ENTRIES, MAX_CONTENT_BYTES,
+        self, MAX_COMMIT_MESSAGE_CHARS, MAX_CONFIG_ENTRIES, MAX_CONTENT_CHARS,
         MAX_DESCRIPTION_CHARS, MAX_MESSAGES, MAX_NAME_CHARS, MAX_TAGS, MAX_VARIABLES,
     },
 };
@@ -79,6 +79,7 @@ pub struct ChatMessage {
     /// Who speaks.
     pub role: ChatRole,
     /// What is said.
+    #[cfg_attr(feature = "schema", schemars(pattern(crate::validate::CONTENT_PATTERN), length(max = crate::validate::MAX_CONTENT_CHARS)))]
     pub content: String,
 }
 
@@ -102,15 +103,18 @@ fn is_text(kind: &PromptKind) -> bool {
 #[serde(deny_unknown_fields)]
 pub struct Variable {
     /// Name used in `{{name}}` placeholders.
+    #[cfg_attr(feature = "schema", schemars(pattern(crate::validate::VARIABLE_NAME_PATTERN), length(max = crate::validate::MAX_VARIABLE_NAME_LEN)))]
     pub name: String,
     /// What the value should be, for people and models filling it in.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(pattern(crate::validate::SINGLE_LINE_PATTERN), length(max = crate::validate::MAX_VARIABLE_DESCRIPTION_CHARS)))]
     pub description: String,
     /// Whether rendering fails when no value (and no default) is given.
     #[serde(default = "default_true")]
     pub required: bool,
     /// Value used when none is given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(pattern(crate::validate::MULTI_LINE_PATTERN), length(max = crate::validate::MAX_VARIABLE_DEFAULT_CHARS)))]
     pub default: Option<String>,
 }
 
@@ -361,23 +365,27 @@ pub(crate) fn body_text(kind: PromptKind, content: &str, messages: &[ChatMessage
 pub struct NewPrompt {
     /// Handle; derived from the name when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(pattern(crate::validate::SLUG_PATTERN), length(max = crate::validate::MAX_SLUG_LEN)))]
     pub slug: Option<String>,
     /// Human title.
+    #[cfg_attr(feature = "schema", schemars(pattern(crate::validate::NAME_PATTERN), length(max = crate::validate::MAX_NAME_CHARS)))]
     pub name: String,
     /// What the prompt is for.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(pattern(crate::validate::MULTI_LINE_PATTERN), length(max = crate::validate::MAX_DESCRIPTION_CHARS)))]
     pub description: String,
     /// `text` (default; give `content`) or `chat` (give `messages`).
     #[serde(default, skip_serializing_if = "is_text")]
     pub kind: PromptKind,
     /// The template text, with `{{variables}}` (text prompts).
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(pattern(crate::validate::MULTI_LINE_PATTERN), length(max = crate::validate::MAX_CONTENT_CHARS)))]
     pub content: String,
     /// The messages (chat prompts), each with `{{variables}}`.
     #[serde(
         default,
         skip_serializing_if = "Vec::is_empty",
-        deserialize_with = "crate::bounded::vec::<_, _, MAX_MESSAGES>"
+        deserialize_with = "crate::bounded::objects::<_, _, MAX_MESSAGES>"
     )]
     #[cfg_attr(feature = "schema", schemars(length(max = MAX_MESSAGES)))]
     pub messages: Vec<ChatMessage>,
@@ -391,17 +399,19 @@ pub struct NewPrompt {
     pub config: PromptConfig,
     /// Tags.
     #[serde(default, deserialize_with = "crate::bounded::vec::<_, _, MAX_TAGS>")]
-    #[cfg_attr(feature = "schema", schemars(length(max = MAX_TAGS)))]
+    #[cfg_attr(feature = "schema", schemars(length(max = crate::validate::MAX_TAGS), inner(pattern(crate::validate::TAG_PATTERN), length(max = crate::validate::MAX_TAG_CHARS))))]
     pub tags: Vec<String>,
-    /// Declared variables; placeholders that are not declared here are declared as required.
+    /// Declared variables, each name once; placeholders that are not declared here are declared
+    /// as required. At most 32 in all, counting those placeholders.
     #[serde(
         default,
-        deserialize_with = "crate::bounded::vec::<_, _, MAX_VARIABLES>"
+        deserialize_with = "crate::bounded::objects::<_, _, MAX_VARIABLES>"
     )]
     #[cfg_attr(feature = "schema", schemars(length(max = MAX_VARIABLES)))]
     pub variables: Vec<Variable>,
     /// Why this first version was written.
     #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[cfg_attr(feature = "schema", schemars(pattern(crate::validate::MULTI_LINE_PATTERN), length(max = crate::validate::MAX_COMMIT_MESSAGE_CHARS)))]
     pub commit_message: String,
     /// Labels to point at this first version (`production`, `staging`); protected ones need the
     /// release scope.
@@ -410,7 +420,7 @@ pub struct NewPrompt {
         skip_serializing_if = "Vec::is_empty",
         deserialize_with = "crate::bounded::vec::<_, _, MAX_TAGS>"
     )]
-    #[cfg_attr(feature = "schema", schemars(length(max = MAX_TAGS)))]
+    #[cfg_attr(feature = "schema", schemars(length(max = crate::validate::MAX_TAGS), inner(pattern(crate::validate::LABEL_PATTERN))))]
     pub labels: Vec<String>,
     /// Pin it.
     #[serde(default)]
@@ -443,21 +453,24 @@ impl NewPrompt {
 pub struct PromptPatch {
     /// New name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(pattern(crate::validate::NAME_PATTERN), length(max = crate::validate::MAX_NAME_CHARS)))]
     pub name: Option<String>,
     /// New description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(pattern(crate::validate::MULTI_LINE_PATTERN), length(max = crate::validate::MAX_DESCRIPTION_CHARS)))]
     pub description: Option<String>,
     /// New kind; switching drops the other kind's body (`content` or `messages`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<PromptKind>,
     /// New content (text prompts).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(pattern(crate::validate::MULTI_LINE_PATTERN), length(max = crate::validate::MAX_CONTENT_CHARS)))]
     pub content: Option<String>,
     /// New messages (chat prompts).
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::bounded::opt_vec::<_, _, MAX_MESSAGES>"
+        deserialize_with = "crate::bounded::opt_objects::<_, _, MAX_MESSAGES>"
     )]
     #[cfg_attr(feature = "schema", schemars(length(max = MAX_MESSAGES)))]
     pub messages: Option<Vec<ChatMessage>>,
@@ -471,6 +484,7 @@ pub struct PromptPatch {
     pub config: Option<PromptConfig>,
     /// Why: kept with the new version, if the patch makes one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(pattern(crate::validate::MULTI_LINE_PATTERN), length(max = crate::validate::MAX_COMMIT_MESSAGE_CHARS)))]
     pub commit_message: Option<String>,
     /// New tags (replace the old ones).
     #[serde(
@@ -478,13 +492,13 @@ pub struct PromptPatch {
         skip_serializing_if = "Option::is_none",
         deserialize_with = "crate::bounded::opt_vec::<_, _, MAX_TAGS>"
     )]
-    #[cfg_attr(feature = "schema", schemars(length(max = MAX_TAGS)))]
+    #[cfg_attr(feature = "schema", schemars(length(max = crate::validate::MAX_TAGS), inner(pattern(crate::validate::TAG_PATTERN), length(max = crate::validate::MAX_TAG_CHARS))))]
     pub tags: Option<Vec<String>>,
     /// New declared variables (replace the old ones).
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
-        deserialize_with = "crate::bounded::opt_vec::<_, _, MAX_VARIABLES>"
+        deserialize_with = "crate::bounded::opt_objects::<_, _, MAX_VARIABLES>"
     )]
     #[cfg_attr(feature = "schema", schemars(length(max = MAX_VARIABLES)))]
     pub variables: Option<Vec<Variable>>,
@@ -560,12 +574,12 @@ impl PromptBody {
     /// Validates and normalises the parts; field names are relative (`name`, `tags[2]`).
     /// Every count is checked before the elements are looked at.
     pub(crate) fn build(input: BodyInput<'_>) -> Result<Self> {
-        let name = input.name.trim();
-        validate::single_line(name, MAX_NAME_CHARS, false)
+        validate::single_line(input.name, MAX_NAME_CHARS, false)
             .map_err(|r| Error::invalid("name", r))?;
-        let description = input.description.trim();
-        validate::multi_line(description, MAX_DESCRIPTION_CHARS)
+        let name = validate::trim(input.name);
+        validate::multi_line(input.description, MAX_DESCRIPTION_CHARS)
             .map_err(|r| Error::invalid("description", r))?;
+        let description = validate::trim(input.description);
         match input.kind {
             PromptKind::Text => {
                 validate::content(&input.content).map_err(|r| Error::invalid("content", r))?;
@@ -629,12 +643,14 @@ fn check_messages(messages: &[ChatMessage]) -> Result<()> {
     for (i, m) in messages.iter().enumerate() {
         validate::content(&m.content)
             .map_err(|r| Error::invalid(format!("messages[{i}].content"), r))?;
-        total += m.content.len();
+        total += m.content.chars().count();
     }
-    if total > MAX_CONTENT_BYTES {
+    if total > MAX_CONTENT_CHARS {
         return Err(Error::invalid(
             "messages",
-            format!("must be at most {MAX_CONTENT_BYTES} bytes in all (got {total} bytes)"),
+            format!(
+                "must be at most {MAX_CONTENT_CHARS} characters in all (got {total} characters)"
+            ),
         ));
     }
     Ok(())
@@ -642,9 +658,8 @@ fn check_messages(messages: &[ChatMessage]) -> Result<()> {
 
 /// Checks a commit message (multi-line, bounded) and trims it.
 pub(crate) fn commit_message(field: &str, raw: &str) -> Result<String> {
-    let m = raw.trim();
-    validate::multi_line(m, MAX_COMMIT_MESSAGE_CHARS).map_err(|r| Error::invalid(field, r))?;
-    Ok(m.to_owned())
+    validate::multi_line(raw, MAX_COMMIT_MESSAGE_CHARS).map_err(|r| Error::invalid(field, r))?;
+    Ok(validate::trim(raw).to_owned())
 }
 
 /// Trims, lower-cases and de-duplicates tags (first occurrence wins), enforcing the limits.
@@ -688,16 +703,16 @@ fn declare_variables(texts: &[&str], mut declared: Vec<Variable>) -> Result<Vec<
                 format!("`{}` is declared twice", v.name),
             ));
         }
-        let trimmed = v.description.trim();
-        if trimmed.len() != v.description.len() {
-            v.description = trimmed.to_owned();
-        }
         validate::single_line(
             &v.description,
             validate::MAX_VARIABLE_DESCRIPTION_CHARS,
             true,
         )
         .map_err(|r| Error::invalid(field("description"), r))?;
+        let trimmed = validate::trim(&v.description);
+        if trimmed.len() != v.description.len() {
+            v.description = trimmed.to_owned();
+        }
         if let Some(default) = &v.default {
             validate::multi_line(default, validate::MAX_VARIABLE_DEFAULT_CHARS)
                 .map_err(|r| Error::invalid(field("default"), r))?;

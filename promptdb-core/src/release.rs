@@ -32,8 +32,12 @@ pub const PRODUCTION: &str = "production";
 #[serde(deny_unknown_fields)]
 pub struct Variant {
     /// The version served.
+    #[serde(deserialize_with = "crate::bounded::whole")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = u32::MAX)))]
     pub version: u32,
     /// Percent of subjects, 1 to 99; the weights of a split sum to 100.
+    #[serde(deserialize_with = "crate::bounded::whole")]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = 99)))]
     pub weight: u8,
 }
 
@@ -45,6 +49,7 @@ pub enum LabelTarget {
     /// One version: `{"version": 3}`.
     Version {
         /// The version.
+        #[cfg_attr(feature = "schema", schemars(range(min = 1, max = u32::MAX)))]
         version: u32,
     },
     /// A weighted A/B split: `{"split": [{"version": 3, "weight": 90}, {"version": 4, "weight": 10}]}`.
@@ -59,17 +64,18 @@ pub enum LabelTarget {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawTarget {
+    #[serde(default, deserialize_with = "crate::bounded::opt_whole")]
     version: Option<u32>,
     #[serde(
         default,
-        deserialize_with = "crate::bounded::opt_vec::<_, _, MAX_VARIANTS>"
+        deserialize_with = "crate::bounded::opt_objects::<_, _, MAX_VARIANTS>"
     )]
     split: Option<Vec<Variant>>,
 }
 
 impl<'de> Deserialize<'de> for LabelTarget {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        match RawTarget::deserialize(d)? {
+        match crate::bounded::object::<_, RawTarget>(d)? {
             RawTarget {
                 version: Some(version),
                 split: None,
@@ -221,16 +227,24 @@ pub struct LabelMove {
 #[serde(deny_unknown_fields)]
 pub struct ResolveRequest {
     /// The prompt.
+    #[cfg_attr(feature = "schema", schemars(pattern(crate::validate::SLUG_PATTERN), length(max = crate::validate::MAX_SLUG_LEN)))]
     pub slug: String,
     /// A label (`production`, `staging`, `latest`, …). Not together with `version`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(pattern(crate::validate::LABEL_PATTERN)))]
     pub label: Option<String>,
     /// A version number. Not together with `label`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "crate::bounded::opt_whole",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = u32::MAX)))]
     pub version: Option<u32>,
     /// Who the prompt is for (a user or session id): a label split into A/B variants gives the
     /// same subject the same variant. Without one, the variant is picked at random by weight.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "schema", schemars(length(min = 1, max = crate::validate::MAX_SUBJECT_LEN)))]
     pub subject: Option<String>,
     /// Values for the prompt's variables: when given, the answer holds the rendered prompt
     /// (strictly: every required variable, no undeclared ones).
@@ -239,7 +253,7 @@ pub struct ResolveRequest {
         default,
         skip_serializing_if = "Option::is_none"
     )]
-    #[cfg_attr(feature = "schema", schemars(extend("maxProperties" = MAX_RENDER_VALUES)))]
+    #[cfg_attr(feature = "schema", schemars(extend("maxProperties" = MAX_RENDER_VALUES), inner(length(max = crate::validate::MAX_VARIABLE_VALUE_CHARS))))]
     pub variables: Option<BTreeMap<String, String>>,
 }
 
@@ -329,7 +343,7 @@ pub struct Resolved {
 pub fn settable_label(field: &str, name: &str) -> Result<()> {
     validate::label(name).map_err(|r| Error::invalid(field, r))?;
     if name == LATEST {
-        return Err(Error::invalid(
+        return Err(Error::conflict(
             field,
             "`latest` always names the newest version and cannot be moved",
         ));
@@ -337,12 +351,14 @@ pub fn settable_label(field: &str, name: &str) -> Result<()> {
     Ok(())
 }
 
-/// Checks an A/B subject: 1 to 256 bytes.
+/// Checks an A/B subject: 1 to 256 characters.
 pub fn validate_subject(subject: &str) -> Result<()> {
-    if subject.is_empty() || subject.len() > MAX_SUBJECT_LEN {
+    if subject.is_empty()
+        || (subject.len() > MAX_SUBJECT_LEN && subject.chars().count() > MAX_SUBJECT_LEN)
+    {
         return Err(Error::invalid(
             "subject",
-            format!("must be 1 to {MAX_SUBJECT_LEN} bytes"),
+            format!("must be 1 to {MAX_SUBJECT_LEN} characters"),
         ));
     }
     Ok(())

@@ -215,20 +215,29 @@ pub(crate) fn parse(
             format!("must be at most {MAX_QUERY_CHARS} characters (got {chars})"),
         ));
     }
-    let mut filters = query.filters;
+    let mut filters = query.filters.normalized()?;
     let mut terms: Vec<SearchTerm> = Vec::new();
+    // The query is free text: a `#tag` that is not a valid tag is searched as words, and words
+    // and tags past the limits are left out.
     for token in query.q.split_whitespace() {
         let tag = token
             .strip_prefix('#')
             .or_else(|| token.strip_prefix("tag:"));
         if let Some(tag) = tag {
-            if !tag.is_empty() {
-                let tag = validate::tag(tag).map_err(|r| Error::invalid("q", r))?;
-                filters.tags.push(tag);
+            if tag.is_empty() {
+                continue;
             }
-            continue;
+            if let Ok(tag) = validate::tag(tag) {
+                if filters.tags.len() < MAX_TAG_FILTERS && !filters.tags.contains(&tag) {
+                    filters.tags.push(tag);
+                }
+                continue;
+            }
         }
         for term in index_text(token).split(' ').filter(|t| !t.is_empty()) {
+            if terms.len() == MAX_QUERY_TERMS {
+                break;
+            }
             if !terms.iter().any(|t| t.word == term) {
                 terms.push(SearchTerm {
                     word: term.to_owned(),
@@ -236,22 +245,6 @@ pub(crate) fn parse(
                 });
             }
         }
-    }
-    if terms.len() > MAX_QUERY_TERMS {
-        return Err(Error::invalid(
-            "q",
-            format!(
-                "at most {MAX_QUERY_TERMS} words are allowed (got {})",
-                terms.len()
-            ),
-        ));
-    }
-    let filters = filters.normalized()?;
-    if terms.is_empty() && filters.tags.is_empty() {
-        return Err(Error::invalid(
-            "q",
-            "give at least one word or #tag to search for",
-        ));
     }
     let offset = match query.cursor.as_deref() {
         Some(c) => Cursor::decode(c)?.into_search()?,
@@ -314,32 +307,28 @@ mod tests {
     }
 
     #[test]
-    fn rejects_empty_long_and_bad_tags() {
-        assert_eq!(
-            parse(SearchQuery::new("  !!! "), 10, 10)
-                .unwrap_err()
-                .field(),
-            Some("q")
-        );
+    fn free_text_is_never_refused_but_length_is() {
+        // Nothing searchable: no terms, no tags (the service answers with no results).
+        let (spec, _) = parse(SearchQuery::new("  !!! "), 10, 10).unwrap();
+        assert!(spec.terms.is_empty() && spec.filters.tags.is_empty());
         assert_eq!(
             parse(SearchQuery::new("x".repeat(501)), 10, 10)
                 .unwrap_err()
                 .field(),
             Some("q")
         );
+        // Words past the limit are left out.
         let many: Vec<String> = (0..17).map(|i| format!("w{i}")).collect();
-        assert_eq!(
-            parse(SearchQuery::new(many.join(" ")), 10, 10)
-                .unwrap_err()
-                .field(),
-            Some("q")
-        );
-        assert_eq!(
-            parse(SearchQuery::new("#-bad"), 10, 10)
-                .unwrap_err()
-                .field(),
-            Some("q")
-        );
+        let (spec, _) = parse(SearchQuery::new(many.join(" ")), 10, 10).unwrap();
+        assert_eq!(spec.terms.len(), MAX_QUERY_TERMS);
+        assert_eq!(spec.terms[15].word, "w15");
+        // A `#tag` that is not a tag is searched as words; tags past the limit are left out.
+        let (spec, _) = parse(SearchQuery::new("#-bad"), 10, 10).unwrap();
+        assert!(spec.filters.tags.is_empty());
+        assert_eq!(spec.terms[0].word, "bad");
+        let tags: Vec<String> = (0..10).map(|i| format!("#t{i}")).collect();
+        let (spec, _) = parse(SearchQuery::new(tags.join(" ")), 10, 10).unwrap();
+        assert_eq!(spec.filters.tags.len(), MAX_TAG_FILTERS);
         // Tag-only searches are fine.
         assert!(parse(SearchQuery::new("#rust"), 10, 10).is_ok());
     }

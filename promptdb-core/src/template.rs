@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use crate::{
     Error, Result,
     prompt::Variable,
-    validate::{self, MAX_RENDERED_BYTES, MAX_VARIABLE_VALUE_BYTES},
+    validate::{self, MAX_RENDERED_BYTES, MAX_VARIABLE_VALUE_CHARS},
 };
 
 /// How deep includes may nest: a prompt that includes one that includes … five levels.
@@ -226,10 +226,12 @@ pub fn render(
             };
             return Err(Error::invalid(format!("variables.{name}"), reason));
         }
-        if value.len() > MAX_VARIABLE_VALUE_BYTES {
+        if value.len() > MAX_VARIABLE_VALUE_CHARS
+            && value.chars().count() > MAX_VARIABLE_VALUE_CHARS
+        {
             return Err(Error::invalid(
                 format!("variables.{name}"),
-                format!("must be at most {MAX_VARIABLE_VALUE_BYTES} bytes"),
+                format!("must be at most {MAX_VARIABLE_VALUE_CHARS} characters"),
             ));
         }
     }

@@ -9,6 +9,8 @@ pub const MAX_DERIVED_SLUG_LEN: usize = 64;
 pub const MAX_SLUG_SEGMENTS: usize = 6;
 /// The slug rule as a regular expression (the OpenAPI document and tool schemas state it).
 pub const SLUG_PATTERN: &str = "^[a-z0-9]+(-[a-z0-9]+)*(/[a-z0-9]+(-[a-z0-9]+)*){0,5}$";
+/// A folder as a filter: a slug of at most five segments, with `/` around it allowed.
+pub const FOLDER_PATTERN: &str = "^/*[a-z0-9]+(-[a-z0-9]+)*(/[a-z0-9]+(-[a-z0-9]+)*){0,4}/*$";
 /// Longest label name.
 pub const MAX_LABEL_LEN: usize = 36;
 /// The label rule as a regular expression.
@@ -34,12 +36,32 @@ pub const MAX_CONFIG_ENTRIES: usize = 1_024;
 pub const MAX_RENDER_VALUES: usize = 1_024;
 /// Longest A/B subject (a user or session id), in bytes.
 pub const MAX_SUBJECT_LEN: usize = 256;
+/// One line of text without control characters (names, variable descriptions), as a JSON
+/// Schema pattern: what [`single_line`] accepts.
+pub const SINGLE_LINE_PATTERN: &str = r"^[^\x00-\x1f\x7f-\x9f]*$";
+/// One line of text with at least one character that is not a space (names).
+pub const NAME_PATTERN: &str = r"^[^\x00-\x1f\x7f-\x9f]*[^ \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$";
+/// Text of several lines: tabs and line breaks, no other control characters ([`multi_line`]).
+pub const MULTI_LINE_PATTERN: &str = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$";
+/// Prompt content: several lines with at least one character that is not a space ([`content`]).
+pub const CONTENT_PATTERN: &str = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*[^ \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff\x00-\x1f\x7f-\x9f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$";
+/// A tag as given: no spaces, control characters or ASCII punctuation other than `-` and `_`,
+/// which may not come first; spaces around it are allowed (they are trimmed, and the tag
+/// lower-cased). Letters and digits of any script, and symbols such as emoji, are fine.
+pub const TAG_PATTERN: &str = concat!(
+    r"^[ \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]*",
+    r"[^\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\x9f\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]",
+    r"[^\x00-\x2c\x2e\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x9f\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]*",
+    r"[ \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]*$"
+);
+/// A variable name.
+pub const VARIABLE_NAME_PATTERN: &str = "^[A-Za-z_][A-Za-z0-9_]*$";
 /// Longest prompt name, in characters.
 pub const MAX_NAME_CHARS: usize = 200;
 /// Longest prompt description, in characters.
 pub const MAX_DESCRIPTION_CHARS: usize = 2_000;
-/// Largest prompt content, in bytes of UTF-8.
-pub const MAX_CONTENT_BYTES: usize = 128 * 1024;
+/// Longest prompt content (and all of a chat prompt's messages together), in characters.
+pub const MAX_CONTENT_CHARS: usize = 128 * 1024;
 /// Most tags on one prompt.
 pub const MAX_TAGS: usize = 20;
 /// Longest tag, in characters.
@@ -52,8 +74,8 @@ pub const MAX_VARIABLE_NAME_LEN: usize = 64;
 pub const MAX_VARIABLE_DESCRIPTION_CHARS: usize = 500;
 /// Longest variable default value, in characters.
 pub const MAX_VARIABLE_DEFAULT_CHARS: usize = 10_000;
-/// Largest value passed for one variable when rendering, in bytes.
-pub const MAX_VARIABLE_VALUE_BYTES: usize = 128 * 1024;
+/// Longest value passed for one variable when rendering, in characters.
+pub const MAX_VARIABLE_VALUE_CHARS: usize = 128 * 1024;
 /// Largest rendered prompt, in bytes.
 pub const MAX_RENDERED_BYTES: usize = 1024 * 1024;
 /// Most prompts saved in one batch.
@@ -177,11 +199,26 @@ pub(crate) fn config(c: &serde_json::Map<String, serde_json::Value>) -> Result<(
     Ok(())
 }
 
-/// A one-line text such as a name: trimmed by the caller, non-empty, no control characters.
+/// A space for [`trim`] and for "must not be empty": Unicode white space and the byte-order mark,
+/// as JSON Schema's `\s` has them.
+pub fn is_space(c: char) -> bool {
+    c.is_whitespace() || c == '\u{feff}'
+}
+
+/// `s` without the spaces around it. Control characters (tabs, line breaks) are not trimmed: a
+/// one-line text with them is refused, whatever their place.
+pub fn trim(s: &str) -> &str {
+    s.trim_matches(|c: char| is_space(c) && !c.is_control())
+}
+
+fn is_blank(s: &str) -> bool {
+    s.chars().all(is_space)
+}
+
+/// A one-line text such as a name, as given (the caller trims it afterwards): at most
+/// `max_chars`, no control characters ([`SINGLE_LINE_PATTERN`]), and unless `allow_empty` at
+/// least one character that is not a space ([`NAME_PATTERN`]).
 pub(crate) fn single_line(s: &str, max_chars: usize, allow_empty: bool) -> Result<(), Reason> {
-    if s.is_empty() && !allow_empty {
-        return Err("must not be empty".into());
-    }
     check_chars(s, max_chars)?;
     if let Some(c) = s.chars().find(|c| c.is_control()) {
         return Err(format!(
@@ -189,46 +226,54 @@ pub(crate) fn single_line(s: &str, max_chars: usize, allow_empty: bool) -> Resul
             c as u32
         ));
     }
+    if !allow_empty && is_blank(s) {
+        return Err("must not be empty".into());
+    }
     Ok(())
 }
 
-/// Multi-line text: newlines and tabs are fine, other control characters are not.
+/// Multi-line text: newlines and tabs are fine, other control characters are not
+/// ([`MULTI_LINE_PATTERN`]).
 pub(crate) fn multi_line(s: &str, max_chars: usize) -> Result<(), Reason> {
     check_chars(s, max_chars)?;
     no_stray_controls(s)
 }
 
-/// Prompt content: non-empty, bounded in bytes, newlines and tabs allowed.
+/// Prompt content: multi-line, at most [`MAX_CONTENT_CHARS`], not only spaces
+/// ([`CONTENT_PATTERN`]).
 pub(crate) fn content(s: &str) -> Result<(), Reason> {
-    if s.trim().is_empty() {
+    check_chars(s, MAX_CONTENT_CHARS)?;
+    no_stray_controls(s)?;
+    if is_blank(s) {
         return Err("must not be empty".into());
     }
-    if s.len() > MAX_CONTENT_BYTES {
-        return Err(format!(
-            "must be at most {MAX_CONTENT_BYTES} bytes (got {} bytes)",
-            s.len()
-        ));
-    }
-    no_stray_controls(s)
+    Ok(())
 }
 
-/// Normalises a tag (trim, lower-case) and checks it: letters and digits in any script, plus
-/// `-` and `_` after the first character.
+/// Checks a tag as given ([`TAG_PATTERN`], at most [`MAX_TAG_CHARS`] with its spaces) and
+/// normalises it: trimmed, lower-cased.
 pub(crate) fn tag(raw: &str) -> Result<String, Reason> {
-    let t = raw.trim().to_lowercase();
+    check_chars(raw, MAX_TAG_CHARS)?;
+    let t = trim(raw);
     if t.is_empty() {
         return Err("must not be empty".into());
     }
-    check_chars(&t, MAX_TAG_CHARS)?;
+    // Space characters (a space, a tab, a no-break space), control characters and ASCII
+    // punctuation other than `-` and `_` are out.
+    let allowed = |c: char| {
+        !(c.is_control() || is_space(c) || (c.is_ascii_punctuation() && c != '-' && c != '_'))
+    };
     let mut chars = t.chars();
-    let first_ok = chars.next().is_some_and(char::is_alphanumeric);
-    if !first_ok || !chars.all(|c| c.is_alphanumeric() || c == '-' || c == '_') {
+    let first_ok = chars
+        .next()
+        .is_some_and(|c| allowed(c) && c != '-' && c != '_');
+    if !first_ok || !chars.all(allowed) {
         return Err(format!(
-            "`{}` is not a valid tag: use letters and digits, with `-` or `_` inside",
-            truncate_for_message(&t)
+            "`{}` is not a valid tag: use letters, digits and symbols, with `-` or `_` inside (no spaces or other punctuation)",
+            truncate_for_message(t)
         ));
     }
-    Ok(t)
+    Ok(t.to_lowercase())
 }
 
 /// Variable names: `^[A-Za-z_][A-Za-z0-9_]*$`, at most [`MAX_VARIABLE_NAME_LEN`] bytes.
@@ -304,6 +349,12 @@ mod tests {
         assert!(tag("a b").is_err());
         assert!(tag("").is_err());
         assert!(tag(&"x".repeat(MAX_TAG_CHARS + 1)).is_err());
+        assert!(tag("ɛa").is_ok());
+        assert!(tag("🚀").is_ok());
+        assert!(tag("a.b").is_err());
+        assert!(tag("_a").is_err());
+        assert!(tag("a\u{3000}b").is_err());
+        assert!(tag("\ta").is_err());
     }
 
     #[test]
@@ -316,8 +367,13 @@ mod tests {
         assert!(multi_line("a\nb\tc", 10).is_ok());
         assert!(multi_line("a\u{0}b", 10).is_err());
         assert!(content("   ").is_err());
-        assert!(content(&"x".repeat(MAX_CONTENT_BYTES)).is_ok());
-        assert!(content(&"x".repeat(MAX_CONTENT_BYTES + 1)).is_err());
+        assert!(content(&"é".repeat(MAX_CONTENT_CHARS)).is_ok());
+        assert!(content(&"x".repeat(MAX_CONTENT_CHARS + 1)).is_err());
+        assert!(content("\u{feff} \n").is_err());
+        assert!(single_line("\u{feff}", 10, false).is_err());
+        assert!(single_line("\ta", 10, false).is_err());
+        assert_eq!(trim(" \u{3000}a b\u{feff} "), "a b");
+        assert_eq!(trim("\ta"), "\ta");
     }
 
     #[test]

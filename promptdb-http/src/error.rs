@@ -71,7 +71,7 @@ impl ApiError {
         match self {
             Self::Core(e) => match e {
                 Error::NotFound { .. } => StatusCode::NOT_FOUND,
-                Error::Conflict { .. } => StatusCode::CONFLICT,
+                Error::Conflict { .. } | Error::QuotaExceeded { .. } => StatusCode::CONFLICT,
                 Error::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
                 Error::Unauthorized => StatusCode::UNAUTHORIZED,
                 Error::Forbidden { .. } => StatusCode::FORBIDDEN,

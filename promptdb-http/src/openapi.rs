@@ -4,8 +4,13 @@
 
 use promptdb_core::{
     ApiKey, CreatedApiKey, Draft, DraftSummary, Export, LabelMove, LabelTarget, NewApiKey, Page,
-    Preferences, Prompt, PromptPatch, PromptSummary, PromptUsage, PromptVersion, RenderedPrompt,
-    Resolved, SaveDraft, diff::VersionDiff,
+    Preferences, PreferencesInput, Prompt, PromptPatch, PromptSummary, PromptUsage, PromptVersion,
+    RenderedPrompt, Resolved, SaveDraft,
+    diff::VersionDiff,
+    page::{
+        LIST_CURSOR_PATTERN, MOVES_CURSOR_PATTERN, SEARCH_CURSOR_PATTERN, VERSIONS_CURSOR_PATTERN,
+    },
+    validate,
 };
 use schemars::{JsonSchema, SchemaGenerator, generate::SchemaSettings};
 use serde_json::{Map, Value, json};
@@ -36,8 +41,37 @@ struct Builder {
     operations: Vec<Operation>,
 }
 
-fn path_param(name: &str, description: &str) -> Value {
-    json!({ "name": name, "in": "path", "required": true, "description": description, "schema": { "type": "string" } })
+fn path_param(name: &str, description: &str, schema: Value) -> Value {
+    json!({ "name": name, "in": "path", "required": true, "description": description, "schema": schema })
+}
+
+fn slug_schema() -> Value {
+    json!({ "type": "string", "pattern": validate::SLUG_PATTERN, "maxLength": validate::MAX_SLUG_LEN })
+}
+
+fn label_schema() -> Value {
+    json!({ "type": "string", "pattern": validate::LABEL_PATTERN })
+}
+
+fn version_schema() -> Value {
+    json!({ "type": "integer", "minimum": 1, "maximum": u32::MAX })
+}
+
+fn uuid_schema() -> Value {
+    json!({ "type": "string", "format": "uuid" })
+}
+
+fn cursor_param(pattern: &str) -> Value {
+    query_param(
+        "cursor",
+        "`next_cursor` of the previous page of the same listing (with `q`, a search cursor `s.…`; without, a list cursor `l.…`)",
+        json!({ "type": "string", "pattern": pattern, "maxLength": validate::MAX_CURSOR_LEN }),
+    )
+}
+
+/// Joins cursor patterns (`^a$`, `^b$`) into one that takes either.
+fn either(a: &str, b: &str) -> String {
+    format!("^(?:{}|{})$", &a[1..a.len() - 1], &b[1..b.len() - 1])
 }
 
 fn query_param(name: &str, description: &str, schema: Value) -> Value {
@@ -45,6 +79,18 @@ fn query_param(name: &str, description: &str, schema: Value) -> Value {
 }
 
 impl Builder {
+    /// Adds an OpenAPI link from a response of an operation already added to another operation.
+    fn link(&mut self, method: &str, path: &str, status: u16, name: &str, to: &str, params: Value) {
+        if let Some(response) = self
+            .paths
+            .get_mut(path)
+            .and_then(|p| p.get_mut(method))
+            .and_then(|op| op["responses"].get_mut(status.to_string()))
+        {
+            response["links"][name] = json!({ "operationId": to, "parameters": params });
+        }
+    }
+
     /// Marks the request body of an operation already added as optional.
     fn optional_body(&mut self, method: &str, path: &str) {
         if let Some(op) = self.paths.get_mut(path).and_then(|p| p.get_mut(method)) {
@@ -97,7 +143,9 @@ impl Builder {
                 403 => "The credential may not do this (read-only key)",
                 404 => "Not found (or not yours)",
                 408 => "The request took too long",
-                409 => "Conflicts with existing data (slug taken)",
+                409 => {
+                    "Conflicts with existing data (slug taken, nothing to roll back, `latest` moved), or a quota is reached (`quota_exceeded`, `error.field` names it)"
+                }
                 413 => "Body too large",
                 422 => "Invalid input; `error.field` names the field",
                 500 => "Internal error",
@@ -141,19 +189,12 @@ fn build() -> (Value, Vec<Operation>) {
         paths: Map::new(),
         operations: Vec::new(),
     };
-    let slug = || path_param("slug", "The prompt's slug");
+    let slug = || path_param("slug", "The prompt's slug", slug_schema());
     let limit = || {
         query_param(
             "limit",
             "Page size, 1–100 (default 20)",
             json!({ "type": "integer", "minimum": 1, "maximum": 100 }),
-        )
-    };
-    let cursor = || {
-        query_param(
-            "cursor",
-            "`next_cursor` of the previous page",
-            json!({ "type": "string" }),
         )
     };
 
@@ -209,13 +250,21 @@ fn build() -> (Value, Vec<Operation>) {
         vec![
             query_param(
                 "q",
-                "Search words and `#tags`; without it the ranked list is returned",
-                json!({ "type": "string", "maxLength": 500 }),
+                "Search words and `#tags`; without it the ranked list is returned. Free text: the first 16 words and 8 tags are used, a `#tag` that is not a valid tag is searched as words, and a query with nothing to search for finds nothing",
+                json!({ "type": "string", "maxLength": validate::MAX_QUERY_CHARS }),
             ),
+            json!({
+                "name": "tag", "in": "query", "required": false, "style": "form", "explode": true,
+                "description": "Only prompts with this tag (repeat for several, at most 8; all must match)",
+                "schema": {
+                    "type": "array", "maxItems": validate::MAX_TAG_FILTERS,
+                    "items": { "type": "string", "pattern": validate::TAG_PATTERN, "maxLength": validate::MAX_TAG_CHARS },
+                },
+            }),
             query_param(
-                "tag",
-                "Only prompts with this tag (repeat for several; all must match)",
-                json!({ "type": "string" }),
+                "folder",
+                "Only prompts in this folder or below it (`support` finds `support/triage`)",
+                json!({ "type": "string", "pattern": validate::FOLDER_PATTERN, "maxLength": validate::MAX_SLUG_LEN }),
             ),
             query_param(
                 "pinned",
@@ -228,7 +277,7 @@ fn build() -> (Value, Vec<Operation>) {
                 json!({ "type": "boolean" }),
             ),
             limit(),
-            cursor(),
+            cursor_param(&either(LIST_CURSOR_PATTERN, SEARCH_CURSOR_PATTERN)),
         ],
         None,
         (200, "A page of prompt summaries", Some(page)),
@@ -268,7 +317,7 @@ fn build() -> (Value, Vec<Operation>) {
         "/api/v1/prompts/{slug}",
         "updatePrompt",
         "prompts",
-        "Change some fields; content changes write a new version",
+        "Change some fields; content changes write a new version. A text prompt takes `content`, a chat prompt `messages` (or `kind` to switch); an empty patch changes nothing",
         vec![slug()],
         Some(patch),
         (200, "The updated prompt", Some(prompt)),
@@ -309,7 +358,7 @@ fn build() -> (Value, Vec<Operation>) {
         "/api/v1/prompts/{slug}/render",
         "renderPrompt",
         "prompts",
-        "Render the prompt with variables (strict)",
+        "Render the prompt with values for the variables it declares (strict: every required one, no others)",
         vec![slug()],
         Some(render),
         (200, "Rendered", Some(rendered)),
@@ -323,7 +372,7 @@ fn build() -> (Value, Vec<Operation>) {
         "listVersions",
         "prompts",
         "A prompt's versions, newest first",
-        vec![slug(), limit(), cursor()],
+        vec![slug(), limit(), cursor_param(VERSIONS_CURSOR_PATTERN)],
         None,
         (200, "A page of versions", Some(versions)),
         &[404, 422],
@@ -336,7 +385,10 @@ fn build() -> (Value, Vec<Operation>) {
         "getVersion",
         "prompts",
         "One version of a prompt",
-        vec![slug(), path_param("version", "Version number, from 1")],
+        vec![
+            slug(),
+            path_param("version", "Version number, from 1", version_schema()),
+        ],
         None,
         (200, "The version", Some(version)),
         &[404, 422],
@@ -380,7 +432,7 @@ fn build() -> (Value, Vec<Operation>) {
         vec![],
         Some(save),
         (200, "The draft", Some(draft.clone())),
-        &[404],
+        &[404, 409],
         false,
     );
     let summary = b.schema::<DraftSummary>();
@@ -396,7 +448,7 @@ fn build() -> (Value, Vec<Operation>) {
         &[],
         false,
     );
-    let id = || path_param("id", "The draft's id (UUID)");
+    let id = || path_param("id", "The draft's id (UUID)", uuid_schema());
     b.op(
         "get",
         "/api/v1/drafts/{id}",
@@ -423,6 +475,7 @@ fn build() -> (Value, Vec<Operation>) {
     );
 
     let prefs = b.schema::<Preferences>();
+    let prefs_input = b.schema::<PreferencesInput>();
     b.op(
         "get",
         "/api/v1/preferences",
@@ -442,7 +495,7 @@ fn build() -> (Value, Vec<Operation>) {
         "account",
         "Replace all preferences",
         vec![],
-        Some(prefs.clone()),
+        Some(prefs_input.clone()),
         (200, "Preferences", Some(prefs.clone())),
         &[],
         false,
@@ -452,9 +505,9 @@ fn build() -> (Value, Vec<Operation>) {
         "/api/v1/preferences",
         "mergePreferences",
         "account",
-        "Merge preferences; `null` removes a key",
+        "Merge preferences; `null` removes a key. Merged, at most 64 keys and 16 KiB of JSON",
         vec![],
-        Some(prefs.clone()),
+        Some(prefs_input),
         (200, "Preferences", Some(prefs)),
         &[],
         false,
@@ -521,7 +574,7 @@ fn build() -> (Value, Vec<Operation>) {
         vec![],
         Some(new_key),
         (201, "Created", Some(created_key)),
-        &[],
+        &[409],
         false,
     );
     b.op(
@@ -530,7 +583,7 @@ fn build() -> (Value, Vec<Operation>) {
         "revokeKey",
         "account",
         "Revoke an API key",
-        vec![path_param("id", "The key's id (UUID)")],
+        vec![path_param("id", "The key's id (UUID)", uuid_schema())],
         None,
         (204, "Revoked", None),
         &[404, 422],
@@ -539,8 +592,14 @@ fn build() -> (Value, Vec<Operation>) {
     let _ = b.schema::<ApiKey>();
 
     // Releases.
-    let label = || path_param("label", "The label (`production`, `staging`, …)");
-    let version_path = || path_param("version", "The version number");
+    let label = || {
+        path_param(
+            "label",
+            "The label (`production`, `staging`, …); `latest` always names the newest version and cannot be moved (409)",
+            label_schema(),
+        )
+    };
+    let version_path = || path_param("version", "The version number", version_schema());
     let moved = b.schema::<LabelMove>();
     let labels = b.schema::<LabelList>();
     b.op(
@@ -565,7 +624,7 @@ fn build() -> (Value, Vec<Operation>) {
         vec![slug(), label()],
         Some(target),
         (200, "The move (recorded)", Some(moved.clone())),
-        &[404],
+        &[404, 409],
         false,
     );
     b.op(
@@ -577,7 +636,7 @@ fn build() -> (Value, Vec<Operation>) {
         vec![slug(), label()],
         None,
         (200, "The move", Some(moved.clone())),
-        &[404, 422],
+        &[404, 409, 422],
         false,
     );
     b.op(
@@ -601,13 +660,9 @@ fn build() -> (Value, Vec<Operation>) {
         "Every recorded move of the prompt's labels, newest first",
         vec![
             slug(),
-            query_param(
-                "label",
-                "Only this label's moves",
-                json!({ "type": "string" }),
-            ),
+            query_param("label", "Only this label's moves", label_schema()),
             limit(),
-            cursor(),
+            cursor_param(MOVES_CURSOR_PATTERN),
         ],
         None,
         (200, "A page of moves", Some(moves)),
@@ -629,7 +684,7 @@ fn build() -> (Value, Vec<Operation>) {
         false,
     );
     let diff = b.schema::<VersionDiff>();
-    let version_query = |name: &str, what: &str| json!({ "name": name, "in": "query", "required": true, "description": what, "schema": { "type": "integer", "minimum": 1 } });
+    let version_query = |name: &str, what: &str| json!({ "name": name, "in": "query", "required": true, "description": what, "schema": version_schema() });
     b.op(
         "get",
         "/api/v1/prompts/{slug}/diff",
@@ -680,10 +735,10 @@ fn build() -> (Value, Vec<Operation>) {
         "releases",
         "A prompt as an application gets it: at a label (`production` by default) or a version; a split picks by `subject`",
         vec![
-            path_param("slug", "The prompt's slug; folders may be written with `/` or `%2F`"),
-            query_param("label", "A label; not with `version`", json!({ "type": "string" })),
-            query_param("version", "A version; not with `label`", json!({ "type": "integer", "minimum": 1 })),
-            query_param("subject", "A user or session id: the same subject gets the same variant of a split", json!({ "type": "string", "minLength": 1, "maxLength": 256 })),
+            path_param("slug", "The prompt's slug; folders may be written with `/` or `%2F`", slug_schema()),
+            query_param("label", "A label; not with `version`", label_schema()),
+            query_param("version", "A version; not with `label`", version_schema()),
+            query_param("subject", "A user or session id: the same subject gets the same variant of a split", json!({ "type": "string", "minLength": 1, "maxLength": validate::MAX_SUBJECT_LEN })),
         ],
         None,
         (200, "The version served", Some(resolved)),
@@ -705,7 +760,43 @@ fn build() -> (Value, Vec<Operation>) {
         false,
     );
 
-    let schemas = b.generator.take_definitions(true);
+    // What a client does next with what it got back.
+    let first_slug = json!({ "slug": "$response.body#/prompts/0/slug" });
+    for (name, to) in [
+        ("GetPrompt", "getPrompt"),
+        ("UpdatePrompt", "updatePrompt"),
+        ("ListVersions", "listVersions"),
+        ("ListLabels", "listLabels"),
+        ("RenderPrompt", "renderPrompt"),
+        ("ResolvePrompt", "resolvePrompt"),
+        ("DeletePrompt", "deletePrompt"),
+        ("SetLabel", "setLabel"),
+        ("RemoveLabel", "removeLabel"),
+        ("RollbackLabel", "rollbackLabel"),
+        ("LabelMoves", "labelMoves"),
+        ("DiffVersions", "diffVersions"),
+        ("Dependents", "dependents"),
+    ] {
+        b.link("post", "/api/v1/prompts", 201, name, to, first_slug.clone());
+    }
+    b.link(
+        "post",
+        "/api/v1/drafts",
+        200,
+        "GetDraft",
+        "getDraft",
+        json!({ "id": "$response.body#/id" }),
+    );
+    b.link(
+        "post",
+        "/api/v1/drafts",
+        200,
+        "DeleteDraft",
+        "deleteDraft",
+        json!({ "id": "$response.body#/id" }),
+    );
+    let mut schemas = b.generator.take_definitions(true);
+    refine(&mut schemas);
     let doc = json!({
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
@@ -728,6 +819,47 @@ fn build() -> (Value, Vec<Operation>) {
         },
     });
     (doc, b.operations)
+}
+
+/// Rules that span fields, which the types alone do not state.
+fn refine(schemas: &mut Map<String, Value>) {
+    // A text prompt has content and no messages; a chat prompt has messages and no content.
+    if let Some(new) = schemas.get_mut("NewPrompt") {
+        new["oneOf"] = json!([
+            {
+                "title": "A text prompt",
+                "properties": {
+                    "kind": { "const": "text" },
+                    "content": { "pattern": validate::CONTENT_PATTERN },
+                    "messages": { "maxItems": 0 },
+                },
+                "required": ["content"],
+            },
+            {
+                "title": "A chat prompt",
+                "properties": {
+                    "kind": { "const": "chat" },
+                    "content": { "maxLength": 0 },
+                    "messages": { "minItems": 1 },
+                },
+                "required": ["kind", "messages"],
+            },
+        ]);
+    }
+    // Preference keys, and the two known ones.
+    if let Some(prefs) = schemas.get_mut("PreferencesInput") {
+        prefs["propertyNames"] = json!({ "pattern": "^[a-z][a-z0-9_.-]{0,63}$" });
+        prefs["properties"] = json!({
+            "theme": { "enum": ["system", "light", "dark", null] },
+            "default_limit": {
+                "type": ["integer", "null"], "minimum": 1, "maximum": validate::MAX_PAGE_LIMIT,
+            },
+        });
+    }
+    // A version or a label, not both.
+    if let Some(resolve) = schemas.get_mut("ResolveRequest") {
+        resolve["not"] = json!({ "required": ["label", "version"] });
+    }
 }
 
 /// The OpenAPI document.

@@ -166,8 +166,8 @@ async fn labels_resolve_and_roll_back() {
         None,
     );
     put("latest", json!({ "version": 1 })).await.expect_error(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid",
+        StatusCode::CONFLICT,
+        "conflict",
         Some("label"),
     );
 

@@ -229,7 +229,7 @@ async fn oversized_bodies_are_refused() {
         .await;
     r.expect_error(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", None);
     // Big but within the limit: a full batch of prompts at the content limit.
-    let content = "y".repeat(promptdb_core::validate::MAX_CONTENT_BYTES);
+    let content = "y".repeat(promptdb_core::validate::MAX_CONTENT_CHARS);
     let batch: Vec<Value> = (0..20)
         .map(|i| json!({ "slug": format!("p{i}"), "name": "n", "content": content }))
         .collect();
@@ -251,9 +251,22 @@ async fn get_and_update_failures() {
     api.patch("/api/v1/prompts/missing", json!({ "name": "x" }))
         .await
         .expect_error(StatusCode::NOT_FOUND, "not_found", None);
-    api.patch("/api/v1/prompts/p", json!({}))
+    // An empty patch (or one of nulls) changes nothing and answers with the prompt.
+    let same = api.get("/api/v1/prompts/p").await.expect(StatusCode::OK);
+    for empty in [json!({}), json!({ "pinned": null, "tags": null })] {
+        let r = api
+            .patch("/api/v1/prompts/p", empty)
+            .await
+            .expect(StatusCode::OK);
+        assert_eq!(r, same);
+    }
+    // A body must be an object, not a list of the fields in order.
+    api.patch("/api/v1/prompts/p", json!(["x"]))
         .await
-        .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid", Some("patch"));
+        .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid", Some("body"));
+    api.post("/api/v1/drafts", json!({ "fields": [] }))
+        .await
+        .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid", Some("fields"));
     api.patch("/api/v1/prompts/p", json!({ "content": "" }))
         .await
         .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid", Some("content"));
@@ -337,13 +350,18 @@ async fn list_search_filters_and_pages() {
         ("limit=abc", "limit"),
         ("pinned=maybe", "pinned"),
         ("cursor=zzz", "cursor"),
-        ("q=", "q"),
+        ("q=x&cursor=l.0.3ff0000000000000.a", "cursor"),
         ("tag=bad%20tag", "tags[0]"),
         ("sort=name", "sort"),
     ] {
         api.get(&format!("/api/v1/prompts?{query}"))
             .await
             .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid", Some(field));
+    }
+    // An empty search, or one with nothing to search for, finds nothing.
+    for query in ["q=", "q=%21%21%21"] {
+        let r = api.get(&format!("/api/v1/prompts?{query}")).await;
+        assert_eq!(r.expect(StatusCode::OK)["items"], json!([]), "{query}");
     }
 }
 
@@ -355,9 +373,19 @@ async fn uses_render_versions_and_tags() {
         "variables": [{ "name": "name", "required": true }] }]),
     )
     .await;
-    let used = api.post("/api/v1/prompts/greet/uses", json!(null)).await;
-    // The use endpoint takes no body; a JSON `null` body is ignored.
+    let used = api
+        .send(
+            Method::POST,
+            "/api/v1/prompts/greet/uses",
+            Some(&api.alice),
+            None,
+        )
+        .await;
+    // The body is optional; when there is one it is an object.
     assert_eq!(used.expect(StatusCode::OK)["usage_count"], 1);
+    api.post("/api/v1/prompts/greet/uses", json!(null))
+        .await
+        .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid", Some("body"));
     api.send(
         Method::POST,
         "/api/v1/prompts/nope/uses",

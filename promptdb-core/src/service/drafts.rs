@@ -29,7 +29,7 @@ impl PromptDb {
             .await?
         {
             DraftSaved::Saved(d) => Ok(*d),
-            DraftSaved::TooMany => Err(Error::invalid(
+            DraftSaved::TooMany => Err(Error::quota(
                 "drafts",
                 format!("you have {max} drafts already; save or discard some first"),
             )),

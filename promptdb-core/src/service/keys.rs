@@ -33,7 +33,7 @@ impl PromptDb {
             .insert_api_key(user, &key, &hash, MAX_API_KEYS_PER_USER)
             .await?
         {
-            return Err(Error::invalid(
+            return Err(Error::quota(
                 "api_keys",
                 format!("you have {MAX_API_KEYS_PER_USER} API keys already; revoke some first"),
             ));

@@ -47,12 +47,7 @@ impl PromptDb {
                 .map_err(|e| e.within(&at))?;
             let slug = match p.slug.as_deref() {
                 Some(s) => Slug::parse("slug", s),
-                None => Slug::derive_from(&p.name).ok_or_else(|| {
-                    Error::invalid(
-                        "slug",
-                        "cannot derive a slug from this name (it has no ASCII letters or digits); give one",
-                    )
-                }),
+                None => Ok(Slug::derive_from(&p.name)),
             }
             .map_err(|e| e.within(&at))?;
             if let Some(j) = slugs.insert(slug.clone(), i) {
@@ -180,9 +175,11 @@ impl PromptDb {
         let config = &self.inner.config;
         let (spec, offset) =
             search::parse(query, config.search_candidates, config.search_scan_limit)?;
-        let cap = config.search_candidates;
-        if offset > cap {
-            return Err(Error::invalid("cursor", "past the end of the results"));
+        // Nothing to search for (only punctuation, say), or a cursor past the end: no results.
+        if (spec.terms.is_empty() && spec.filters.tags.is_empty())
+            || offset > config.search_candidates
+        {
+            return Ok(Page::last(Vec::new()));
         }
         let user = principal.user_id();
         let mut candidates = self.store().search_prompts(user, &spec).await?;
@@ -217,7 +214,8 @@ impl PromptDb {
         require_write(principal)?;
         parse_slug(slug)?;
         if patch.is_empty() {
-            return Err(Error::invalid("patch", "give at least one field to change"));
+            // Nothing to change (`{}`, or only nulls): the prompt as it is.
+            return self.get_prompt(principal, slug).await;
         }
         let commit = patch
             .commit_message

@@ -178,7 +178,7 @@ impl PromptDb {
             .into_iter()
             .next()
             .ok_or_else(|| {
-                Error::invalid(
+                Error::conflict(
                     "label",
                     format!(
                         "`{label}` of `{slug}` has never moved; there is nothing to roll back to"
@@ -340,23 +340,10 @@ impl PromptDb {
     #[instrument(level = "debug", skip_all)]
     pub async fn resolve(&self, principal: &Principal, req: ResolveRequest) -> Result<Resolved> {
         require_read(principal)?;
-        parse_slug(&req.slug)?;
-        if let Some(subject) = &req.subject {
-            release::validate_subject(subject)?;
-        }
+        check_resolve_request(&req)?;
         let label = match (&req.label, req.version) {
-            (Some(_), Some(_)) => {
-                return Err(Error::invalid(
-                    "version",
-                    "give a label or a version, not both",
-                ));
-            }
-            (None, Some(0)) => return Err(Error::invalid("version", "versions start at 1")),
-            (None, Some(_)) => None,
-            (Some(l), None) => {
-                validate::label(l).map_err(|r| Error::invalid("label", r))?;
-                Some(l.as_str())
-            }
+            (_, Some(_)) => None,
+            (Some(l), None) => Some(l.as_str()),
             (None, None) => Some(PRODUCTION),
         };
         let selector = match (label, req.version) {
@@ -446,6 +433,11 @@ impl PromptDb {
                     requests.len()
                 ),
             ));
+        }
+        // A malformed item refuses the whole request; what depends on the data (a prompt or
+        // label that does not exist, missing variables) answers item by item.
+        for (i, req) in requests.iter().enumerate() {
+            check_resolve_request(req).map_err(|e| e.within(&format!("prompts[{i}]")))?;
         }
         let mut out = Vec::with_capacity(requests.len());
         let mut bytes = 0;
@@ -743,3 +735,20 @@ fn key_of(include: &Include<'_>) -> (String, Option<String>) {
 
 /// A boxed future, for the recursion of [`Expander::expand`].
 type BoxedFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The checks of a resolve request that do not depend on stored data.
+fn check_resolve_request(req: &ResolveRequest) -> Result<()> {
+    parse_slug(&req.slug)?;
+    if let Some(subject) = &req.subject {
+        release::validate_subject(subject)?;
+    }
+    match (&req.label, req.version) {
+        (Some(_), Some(_)) => Err(Error::invalid(
+            "version",
+            "give a label or a version, not both",
+        )),
+        (None, Some(0)) => Err(Error::invalid("version", "versions start at 1")),
+        (Some(l), None) => validate::label(l).map_err(|r| Error::invalid("label", r)),
+        _ => Ok(()),
+    }
+}

@@ -204,6 +204,19 @@ pub fn assert_conflict<T: std::fmt::Debug>(result: crate::Result<T>, field: &str
     }
 }
 
+/// Asserts `result` failed on the quota `limit`, with a reason that names the number.
+#[track_caller]
+pub fn assert_quota<T: std::fmt::Debug>(result: crate::Result<T>, limit: &str) {
+    match result {
+        Err(e @ Error::QuotaExceeded { .. }) => {
+            assert_eq!(e.field(), Some(limit));
+            assert_eq!(e.code(), "quota_exceeded");
+            assert!(e.to_string().chars().any(|c| c.is_ascii_digit()), "{e}");
+        }
+        other => panic!("expected the `{limit}` quota, got {other:?}"),
+    }
+}
+
 /// Asserts `result` failed as not found.
 #[track_caller]
 pub fn assert_not_found<T: std::fmt::Debug>(result: crate::Result<T>) {

@@ -88,6 +88,14 @@ fn api_error(status: StatusCode, body: &[u8]) -> Error {
                 .to_owned(),
             field,
         },
+        "quota_exceeded" => Error::QuotaExceeded {
+            reason: e
+                .message
+                .strip_prefix(&format!("{field}: "))
+                .unwrap_or(&e.message)
+                .to_owned(),
+            limit: field,
+        },
         "unauthorized" => Error::Unauthorized,
         "forbidden" => Error::forbidden(e.message),
         "unavailable" => Error::Unavailable(e.message.into()),

@@ -91,14 +91,7 @@ fn from_markdown_file(root: &Path, file: &Path) -> anyhow::Result<NewPrompt> {
         .join(" ");
     let slug = match doc.front.get("slug") {
         Some(s) => s.text(),
-        None => Slug::derive_from(&stem)
-            .map(|s| s.to_string())
-            .ok_or_else(|| {
-                anyhow::anyhow!(
-                    "{}: cannot make a slug from the file name; add `slug:` to the front matter",
-                    file.display()
-                )
-            })?,
+        None => Slug::derive_from(&stem).to_string(),
     };
     let name = doc
         .front

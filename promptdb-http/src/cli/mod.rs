@@ -309,7 +309,7 @@ fn exit_code(e: &Error) -> u8 {
     match e {
         Error::NotFound { .. } => 3,
         Error::Invalid { .. } => 4,
-        Error::Conflict { .. } => 5,
+        Error::Conflict { .. } | Error::QuotaExceeded { .. } => 5,
         Error::Unauthorized | Error::Forbidden { .. } => 6,
         Error::Unavailable(_) => 7,
         _ => 1,

@@ -399,7 +399,8 @@ struct InMessage {
 #[derive(Deserialize)]
 #[serde(transparent)]
 struct InMessages(
-    #[serde(deserialize_with = "promptdb_core::bounded::vec::<_, _, MAX_MESSAGES>")] Vec<InMessage>,
+    #[serde(deserialize_with = "promptdb_core::bounded::objects::<_, _, MAX_MESSAGES>")]
+    Vec<InMessage>,
 );
 
 fn chat_messages(raw: &RawValue) -> LfResult<Vec<ChatMessage>> {
@@ -562,6 +563,7 @@ fn unbatch(e: Error) -> LfError {
             Error::invalid(field, reason).into()
         }
         Error::Conflict { reason, .. } => bad_request(format!("name: {reason}")),
+        Error::QuotaExceeded { limit, reason } => bad_request(format!("{limit}: {reason}")),
         other => other.into(),
     }
 }

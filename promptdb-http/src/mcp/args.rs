@@ -26,7 +26,7 @@ pub struct NoArgs {}
 pub struct SavePromptsArgs {
     /// One or more prompts to save (at most 100). Either all are saved or, if any is invalid or
     /// uses a slug the user already has, none is.
-    #[serde(deserialize_with = "promptdb_core::bounded::vec::<_, _, MAX_BATCH>")]
+    #[serde(deserialize_with = "promptdb_core::bounded::objects::<_, _, MAX_BATCH>")]
     #[schemars(length(max = MAX_BATCH))]
     pub prompts: Vec<NewPrompt>,
 }
@@ -134,7 +134,7 @@ pub struct UpdatePromptArgs {
     pub content: Option<String>,
     /// New messages (chat prompts), replacing the old ones.
     #[serde(
-        deserialize_with = "promptdb_core::bounded::opt_vec::<_, _, MAX_MESSAGES>",
+        deserialize_with = "promptdb_core::bounded::opt_objects::<_, _, MAX_MESSAGES>",
         default
     )]
     #[schemars(length(max = MAX_MESSAGES))]
@@ -158,7 +158,7 @@ pub struct UpdatePromptArgs {
     pub tags: Option<Vec<String>>,
     /// New variable declarations, replacing the old ones.
     #[serde(
-        deserialize_with = "promptdb_core::bounded::opt_vec::<_, _, MAX_VARIABLES>",
+        deserialize_with = "promptdb_core::bounded::opt_objects::<_, _, MAX_VARIABLES>",
         default
     )]
     #[schemars(length(max = MAX_VARIABLES))]
@@ -224,7 +224,7 @@ pub struct SetLabelArgs {
     /// Or split it between versions for an A/B test: two to ten `{version, weight}` whose
     /// weights sum to 100.
     #[serde(
-        deserialize_with = "promptdb_core::bounded::opt_vec::<_, _, MAX_VARIANTS>",
+        deserialize_with = "promptdb_core::bounded::opt_objects::<_, _, MAX_VARIANTS>",
         default
     )]
     #[schemars(length(max = MAX_VARIANTS))]

@@ -44,6 +44,7 @@ pub(super) fn failure_message(e: &promptdb_core::Error) -> String {
         ),
         Error::Invalid { field, reason } => format!("Invalid input — {field}: {reason}"),
         Error::Conflict { field, reason } => format!("Conflict — {field}: {reason}"),
+        Error::QuotaExceeded { limit, reason } => format!("Quota exceeded — {limit}: {reason}"),
         Error::Forbidden { reason } => format!("Not allowed: {reason}."),
         Error::Unavailable(_) => {
             tracing::error!(error = %e, source = ?std::error::Error::source(e), "MCP request failed");
@@ -346,6 +347,14 @@ impl PromptDbMcp {
             pinned: args.pinned,
             favorite: args.favorite,
         };
+        if patch.is_empty() {
+            // REST answers an empty patch with the prompt; a model that sent one most likely
+            // forgot what it meant to change.
+            return failure(promptdb_core::Error::invalid(
+                "update_prompt",
+                "give at least one field to change besides `slug`",
+            ));
+        }
         let prompt = try_tool!(self.db.update_prompt(&me, &args.slug, patch).await);
         let text = format!("Updated.\n{}", text::prompt(&prompt, None));
         success(

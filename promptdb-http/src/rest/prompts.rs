@@ -63,8 +63,8 @@ pub(super) async fn list(
 #[serde(deny_unknown_fields)]
 pub struct CreatePrompts {
     /// The prompts to save: all of them, or none if any is invalid or its slug is taken.
-    #[serde(deserialize_with = "promptdb_core::bounded::vec::<_, _, MAX_BATCH>")]
-    #[schemars(length(max = MAX_BATCH))]
+    #[serde(deserialize_with = "promptdb_core::bounded::objects::<_, _, MAX_BATCH>")]
+    #[schemars(length(min = 1, max = MAX_BATCH))]
     pub prompts: Vec<NewPrompt>,
 }
 
@@ -120,7 +120,12 @@ pub(super) async fn delete(
 pub struct UseRequest {
     /// The version used (the one a resolve served), so that A/B variants can be compared; the
     /// newest when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        deserialize_with = "promptdb_core::bounded::opt_whole",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schemars(range(min = 1, max = u32::MAX))]
     pub version: Option<u32>,
 }
 
@@ -131,8 +136,8 @@ pub(super) async fn track_use(
     Path(slug): Path<String>,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<PromptUsage>> {
-    // The body is optional: none (or `null`) counts the use for the newest version.
-    let body: UseRequest = if body.iter().all(u8::is_ascii_whitespace) || &body[..] == b"null" {
+    // The body is optional: none counts the use for the newest version.
+    let body: UseRequest = if body.iter().all(u8::is_ascii_whitespace) {
         UseRequest::default()
     } else {
         crate::extract::parse_json(&body)?
@@ -149,7 +154,7 @@ pub struct RenderRequest {
         deserialize_with = "promptdb_core::bounded::map::<_, _, MAX_RENDER_VALUES>",
         default
     )]
-    #[schemars(extend("maxProperties" = MAX_RENDER_VALUES))]
+    #[schemars(extend("maxProperties" = MAX_RENDER_VALUES), inner(length(max = promptdb_core::validate::MAX_VARIABLE_VALUE_CHARS)))]
     pub variables: BTreeMap<String, String>,
 }
 

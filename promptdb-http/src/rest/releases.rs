@@ -96,6 +96,7 @@ pub(super) async fn label_moves(
 pub struct RestoreRequest {
     /// The new version's commit message (default `Restore version N`).
     #[serde(default)]
+    #[schemars(pattern(promptdb_core::validate::MULTI_LINE_PATTERN), length(max = promptdb_core::validate::MAX_COMMIT_MESSAGE_CHARS))]
     pub commit_message: Option<String>,
 }
 
@@ -189,8 +190,8 @@ pub(super) async fn resolve(
 pub struct ResolveMany {
     /// Up to 50 prompts, each at a label (`production` by default) or a version, optionally
     /// rendered with variables.
-    #[serde(deserialize_with = "promptdb_core::bounded::vec::<_, _, MAX_RESOLVE_BATCH>")]
-    #[schemars(length(max = MAX_RESOLVE_BATCH))]
+    #[serde(deserialize_with = "promptdb_core::bounded::objects::<_, _, MAX_RESOLVE_BATCH>")]
+    #[schemars(length(min = 1, max = MAX_RESOLVE_BATCH))]
     pub prompts: Vec<ResolveRequest>,
 }
 

@@ -2,7 +2,7 @@ use chrono::Duration;
 
 use crate::{
     Error, MAX_API_KEYS_PER_USER, NewApiKey, PromptDb, Scope,
-    testing::{Harness, TestStore, assert_invalid, assert_not_found},
+    testing::{Harness, TestStore, assert_invalid, assert_not_found, assert_quota},
 };
 
 fn assert_unauthorized<T: std::fmt::Debug>(result: crate::Result<T>) {
@@ -137,7 +137,7 @@ pub async fn api_keys_limits(t: TestStore) {
             .await
             .unwrap();
     }
-    assert_invalid(
+    assert_quota(
         h.db.create_api_key(&h.alice, NewApiKey::new("one too many"))
             .await,
         "api_keys",

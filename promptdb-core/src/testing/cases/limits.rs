@@ -2,9 +2,9 @@ use serde_json::{Map, Value, json};
 
 use crate::{
     Config, DraftFields, ListQuery, NewPrompt, SaveDraft, Variable,
-    testing::{Harness, TestStore, assert_invalid, prompt},
+    testing::{Harness, TestStore, assert_invalid, assert_quota, prompt},
     validate::{
-        MAX_CONTENT_BYTES, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, MAX_PREFERENCES_BYTES,
+        MAX_CONTENT_CHARS, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, MAX_PREFERENCES_BYTES,
         MAX_SLUG_LEN, MAX_TAG_CHARS, MAX_TAGS, MAX_VARIABLE_DEFAULT_CHARS, MAX_VARIABLES,
     },
 };
@@ -99,9 +99,9 @@ pub async fn limits_name_and_description(t: TestStore) {
 /// Content: non-empty, bounded in bytes, no stray control characters.
 pub async fn limits_content(t: TestStore) {
     let h = Harness::new(t).await;
-    let big = "x".repeat(MAX_CONTENT_BYTES);
+    let big = "x".repeat(MAX_CONTENT_CHARS);
     let saved = accepts(&h, prompt("big", "Big", &big)).await;
-    assert_eq!(saved.content.len(), MAX_CONTENT_BYTES);
+    assert_eq!(saved.content.len(), MAX_CONTENT_CHARS);
     rejects(
         &h,
         prompt("big", "Big", &format!("{big}x")),
@@ -239,7 +239,7 @@ pub async fn limits_drafts(t: TestStore) {
                 .unwrap();
         first.get_or_insert(d.id);
     }
-    assert_invalid(
+    assert_quota(
         h.db.save_draft(&h.alice, SaveDraft::default()).await,
         "drafts",
     );
@@ -260,7 +260,7 @@ pub async fn limits_drafts(t: TestStore) {
     let cases = [
         (
             DraftFields {
-                content: Some("x".repeat(MAX_CONTENT_BYTES + 1)),
+                content: Some("x".repeat(MAX_CONTENT_CHARS + 1)),
                 ..DraftFields::default()
             },
             "fields.content",

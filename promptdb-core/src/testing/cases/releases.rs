@@ -159,7 +159,7 @@ pub async fn labels_move_and_are_recorded(t: TestStore) {
         h.db.set_label(a, "nope", "staging", LabelTarget::version(1))
             .await,
     );
-    assert_invalid(
+    assert_conflict(
         h.db.set_label(a, "greet", "latest", LabelTarget::version(1))
             .await,
         "label",
@@ -185,7 +185,7 @@ pub async fn labels_roll_back_and_versions_restore(t: TestStore) {
     let h = Harness::new(t).await;
     let a = &h.alice;
     versioned(&h, a, "p", 3).await;
-    assert_invalid(h.db.rollback_label(a, "p", "production").await, "label");
+    assert_conflict(h.db.rollback_label(a, "p", "production").await, "label");
     h.db.set_label(a, "p", "production", LabelTarget::version(2))
         .await
         .unwrap();
