@@ -321,10 +321,19 @@ pub async fn search_rejects_bad_input(t: TestStore) {
     let s = |q: SearchQuery| h.db.search_prompts(&h.alice, q);
     // The query is free text: nothing to search for finds nothing, words past 16 are left out.
     for nothing in ["", "!!! ...", "#-"] {
-        assert!(s(SearchQuery::new(nothing)).await.unwrap().items.is_empty(), "{nothing}");
+        assert!(
+            s(SearchQuery::new(nothing)).await.unwrap().items.is_empty(),
+            "{nothing}"
+        );
     }
     let words: Vec<String> = (0..17).map(|i| format!("w{i}")).collect();
-    assert!(s(SearchQuery::new(words.join(" "))).await.unwrap().items.is_empty());
+    assert!(
+        s(SearchQuery::new(words.join(" ")))
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
     let found = s(SearchQuery::new("w1 w2 w3 w1")).await.unwrap();
     assert_eq!(found.items.len(), 1);
     assert_invalid(s(SearchQuery::new("x".repeat(501))).await, "q");
