@@ -1,6 +1,7 @@
 //! End to end: the real `promptdb` binary on a free loopback port, driven by independent MCP
 //! clients — the Python SDK (HTTP in both protocol eras, and stdio), the TypeScript SDK, the MCP
-//! Inspector CLI in strict mode, and the official conformance suite.
+//! Inspector CLI in strict mode, the official conformance suite — and a property-based fuzzer
+//! (Hypothesis) that builds its cases from the server's own tool schemas.
 //!
 //! Run through `scripts/test`, which installs the clients (feature `e2e`).
 
@@ -32,6 +33,31 @@ fn python_sdk_over_the_stateless_2026_protocol() {
     let server = ServerProcess::start(&promptdb_bin(), &[]);
     let out = python_client(&["modern", &server.mcp_url(), &server.api_key]);
     assert_success("python 2026-07-28 client", &out);
+}
+
+/// About 1000 generated cases (schema-shaped and mutated tool arguments, malformed JSON-RPC,
+/// oversized bodies, wrong headers and sessions, concurrent requests sharing an id) against the
+/// real binary: every answer in time, below 500, well formed, and the server still healthy.
+#[test]
+fn mcp_fuzzer_finds_no_failure() {
+    let bin = promptdb_bin();
+    let out = output(
+        Command::new(python())
+            .arg(root().join("tests/e2e/python/mcp_fuzz.py"))
+            .arg(&bin)
+            .args(["--examples", "1000"]),
+    );
+    assert_success("MCP fuzzer", &out);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let summary = stdout
+        .lines()
+        .find(|l| l.contains(" cases, "))
+        .unwrap_or_default();
+    eprintln!("{summary}");
+    assert!(
+        summary.contains(" cases, 0 failures"),
+        "fuzzer summary: {summary}"
+    );
 }
 
 #[test]

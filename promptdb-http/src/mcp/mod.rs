@@ -30,6 +30,7 @@ use tokio_util::sync::CancellationToken;
 pub mod args;
 #[cfg(feature = "conformance")]
 pub mod fixtures;
+mod guard;
 #[cfg(feature = "conformance")]
 mod mrtr_fixtures;
 pub mod resources;
@@ -159,7 +160,10 @@ pub fn router(db: PromptDb, options: McpOptions) -> Router {
     if options.fixtures {
         factory = factory.with_fixtures();
     }
-    Router::new().route_service("/", service(factory, &options))
+    let guard = guard::Guard::new(options.max_body_bytes);
+    Router::new()
+        .route_service("/", service(factory, &options))
+        .layer(axum::middleware::from_fn_with_state(guard, guard::guard))
 }
 
 /// The MCP endpoint as a tower service.
