@@ -15,7 +15,8 @@ use support::{assert_success, node22, output, promptdb_bin, root};
 fn the_web_app_works_in_a_real_browser() {
     let dir = root().join("tests/e2e/web");
     assert!(
-        dir.join("node_modules/playwright-core/package.json").exists(),
+        dir.join("node_modules/playwright-core/package.json")
+            .exists(),
         "the browser test is not installed: run scripts/setup-e2e (npm ci in tests/e2e/web)"
     );
     let out = output(

@@ -107,12 +107,27 @@ export async function signOut() {
   setCsrf("");
 }
 
-/** Whether this server offers single sign-on (`/auth/login` redirects to a provider). */
-export async function oidcAvailable() {
+/**
+ * How one signs in to this server, from `GET /auth/methods` (no side effects):
+ * `{link, api_key, oidc, login_url}`. `link`: `promptdb open` prints sign-in links (local mode);
+ * `oidc`: single sign-on at `login_url`. Rejects only with AbortError (`signal`); when the
+ * server cannot be asked, the API key is the one method assumed.
+ */
+export async function signInMethods(signal) {
+  let res;
   try {
-    const res = await fetch("/auth/login?return_to=%2F", { redirect: "manual", credentials: "same-origin" });
-    return res.type === "opaqueredirect" || (res.status >= 300 && res.status < 400);
-  } catch {
-    return false;
+    res = await fetch("/auth/methods", { headers: { Accept: "application/json" }, credentials: "same-origin", signal });
+  } catch (err) {
+    if (err && err.name === "AbortError") throw err;
+    return { link: false, api_key: true, oidc: false, login_url: null };
   }
+  if (res.ok) {
+    let m = null;
+    try { m = await res.json(); } catch (err) { if (err && err.name === "AbortError") throw err; }
+    if (m && typeof m === "object") {
+      const oidc = m.oidc === true;
+      return { link: m.link === true, api_key: true, oidc, login_url: oidc ? (m.login_url || "/auth/login") : null };
+    }
+  }
+  return { link: false, api_key: true, oidc: false, login_url: null };
 }

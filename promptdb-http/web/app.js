@@ -4,7 +4,7 @@
 import { api, getSession, onUnauthorized, signOut } from "./api.js";
 import { $, errorNotice, h, icon, replace, toast } from "./dom.js";
 import { bind, bindPage, install as installKeys } from "./keyboard.js";
-import { current, link, navigate, route, start } from "./router.js";
+import { beginVisit, current, link, navigate, route, start } from "./router.js";
 import { applyTheme } from "./theme.js";
 
 const PAGES = {
@@ -35,7 +35,7 @@ const NAV = [
   ["settings", "Settings", link("settings")],
 ];
 
-const state = { session: null, page: null, seq: 0, navLinks: new Map(), draftBadge: null, signedOutNotice: "" };
+const state = { session: null, page: null, navLinks: new Map(), draftBadge: null, signedOutNotice: "" };
 const main = $("app");
 
 /** What pages can call back into. */
@@ -123,15 +123,34 @@ async function leavePage() {
 
 async function showSignedOut() {
   state.session = null;
+  const visit = beginVisit();
   await leavePage();
+  if (!visit.isCurrent()) return;
   headerSignedOut();
   bindPage({});
-  const seq = ++state.seq;
   const mod = await PAGES.signin();
-  if (seq !== state.seq) return;
-  main.setAttribute("aria-busy", "false");
+  if (!visit.isCurrent()) return;
+  main.setAttribute("aria-busy", "true");
   replace(main);
-  state.page = (await mod.render({ main, app, params: {}, query: new URLSearchParams() })) || null;
+  const ctx = { main, app, params: {}, query: new URLSearchParams(), signal: visit.signal, isCurrent: visit.isCurrent };
+  let page = null;
+  try {
+    page = await mod.render(ctx);
+  } finally {
+    if (visit.isCurrent()) main.setAttribute("aria-busy", "false");
+  }
+  settle(visit, page);
+}
+
+/** Keeps the handle a page's render returned, unless the user left while it rendered. */
+function settle(visit, page) {
+  if (visit.isCurrent()) {
+    state.page = page || null;
+    return true;
+  }
+  // A late render: whatever it set up (listeners, timers) is undone; it is not the page shown.
+  if (page && page.leave) Promise.resolve().then(() => page.leave()).catch(() => { /* leaving must not fail */ });
+  return false;
 }
 
 /** After signing in (key form): the shell and the page the hash names. */
@@ -145,9 +164,9 @@ async function signedIn(session) {
 
 async function show(loc) {
   if (!state.session) return;
-  const seq = ++state.seq;
+  const visit = beginVisit();
   await leavePage();
-  if (seq !== state.seq) return;
+  if (!visit.isCurrent()) return;
   for (const [name, a] of state.navLinks) {
     if (name === loc.name) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
@@ -165,20 +184,21 @@ async function show(loc) {
   try {
     mod = await PAGES[loc.name]();
   } catch (err) {
-    if (seq === state.seq) replace(main, errorNotice(new Error("This page could not be loaded. Reload to try again."), () => location.reload()));
+    if (visit.isCurrent()) replace(main, errorNotice(new Error("This page could not be loaded. Reload to try again."), () => location.reload()));
     return;
   }
-  if (seq !== state.seq) return;
-  const ctx = { main, app, params: loc.params, query: loc.query, isCurrent: () => seq === state.seq };
+  if (!visit.isCurrent()) return;
+  const ctx = { main, app, params: loc.params, query: loc.query, signal: visit.signal, isCurrent: visit.isCurrent };
   replace(main);
+  let page = null;
   try {
-    state.page = (await mod.render(ctx)) || null;
+    page = await mod.render(ctx);
   } catch (err) {
-    if (seq === state.seq && !(err && err.status === 401)) replace(main, errorNotice(err, () => show(current())));
+    if (visit.isCurrent() && !(err && (err.status === 401 || err.name === "AbortError"))) replace(main, errorNotice(err, () => show(current())));
   } finally {
-    if (seq === state.seq) main.setAttribute("aria-busy", "false");
+    if (visit.isCurrent()) main.setAttribute("aria-busy", "false");
   }
-  if (seq !== state.seq) return;
+  if (!settle(visit, page)) return;
   // Focus the page's heading unless the page put focus somewhere itself.
   const active = document.activeElement;
   if (!active || active === document.body || !main.contains(active) && !$("topbar").contains(active)) {

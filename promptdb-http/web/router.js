@@ -56,6 +56,24 @@ export function replace(hash) {
   history.replaceState(history.state, "", hash);
 }
 
+// ---- Visits
+// Every render of a page is one visit. Starting the next visit (any navigation, sign-in or
+// sign-out) ends the one before: its `signal` aborts, which cancels the requests made with it,
+// and its `isCurrent()` turns false. A page passes `signal` to the requests it loads with and,
+// after every await, returns without touching the page (main, title, hash, focus, shortcuts)
+// unless `isCurrent()`: an answer that arrives after the user has left is dropped.
+
+let visitController = null;
+
+/** Ends the current visit and starts the next: `{signal, isCurrent}`. */
+export function beginVisit() {
+  if (visitController) visitController.abort();
+  const controller = new AbortController();
+  visitController = controller;
+  const { signal } = controller;
+  return { signal, isCurrent: () => !signal.aborted };
+}
+
 /** Starts routing: `fn(location)` runs now and on every hash change. */
 export function start(fn) {
   handler = fn;

@@ -3,7 +3,7 @@
 //! sign-in link (`GET /auth/link?token=…`, local mode: the server prints one at start and
 //! `promptdb open` makes more), or with an API key (`POST /auth/key`). `POST /auth/logout` ends
 //! one; `GET /auth/session` tells the page who is signed in and the CSRF token to send with
-//! writes.
+//! writes; `GET /auth/methods` tells the sign-in page which of these this server offers.
 
 use axum::extract::Query;
 use axum::{
@@ -31,6 +31,41 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/session", get(session_info))
         .route("/auth/link", get(link))
         .route("/auth/key", post(key))
+        .route("/auth/methods", get(methods))
+}
+
+/// Body of `GET /auth/methods`.
+#[derive(Debug, Serialize)]
+struct Methods {
+    /// One-time sign-in links (`promptdb open`): local mode only.
+    link: bool,
+    /// API keys (`POST /auth/key`): always.
+    api_key: bool,
+    /// Single sign-on through the identity provider, at `login_url`.
+    oidc: bool,
+    login_url: Option<&'static str>,
+}
+
+/// `GET /auth/methods`: how one signs in to this server. No side effects, no rate limit hit.
+async fn methods(State(state): State<AppState>) -> Response {
+    #[cfg(feature = "oidc")]
+    let oidc = state.auth.provider().is_some_and(|p| p.client.is_some());
+    #[cfg(not(feature = "oidc"))]
+    let oidc = false;
+    let methods = Methods {
+        link: is_local(&state),
+        api_key: true,
+        oidc,
+        login_url: oidc.then_some("/auth/login"),
+    };
+    let mut r = Json(methods).into_response();
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+fn is_local(state: &AppState) -> bool {
+    matches!(state.auth.settings().mode, crate::AuthMode::Local)
 }
 
 /// The response that ends a sign-in: the session and CSRF cookies, and a redirect to `to` (a
@@ -83,6 +118,14 @@ async fn link(
     Query(q): Query<LinkQuery>,
     req: axum::extract::Request,
 ) -> Response {
+    // Sign-in links sign in as the local user: a server with an identity provider has none.
+    if !is_local(&state) {
+        return ApiError::Core(Error::not_found(
+            "sign-in link",
+            "sign-in links (this server signs in through its identity provider)",
+        ))
+        .into_response();
+    }
     let ip = client_ip(&req, &state.settings.auth.rate_limit);
     if let Some(Err(wait)) = state.auth.limiter().map(|l| l.auth_attempt(ip)) {
         return too_many_requests(wait);

@@ -4,7 +4,7 @@ import { api } from "../api.js";
 import { confirm, errorNotice, h, icon, pageTitle, replace, skeletonRows, time, toast } from "../dom.js";
 import { link } from "../router.js";
 
-export async function render({ main, app, isCurrent }) {
+export async function render({ main, app, signal, isCurrent }) {
   document.title = "Drafts · PromptDB";
   const list = h("div", {}, skeletonRows(3, "skeleton-row"));
   main.append(
@@ -15,8 +15,9 @@ export async function render({ main, app, isCurrent }) {
   async function load() {
     let drafts;
     try {
-      ({ drafts } = await api.get("/drafts"));
+      ({ drafts } = await api.get("/drafts", { signal }));
     } catch (err) {
+      if (!isCurrent()) return;
       replace(list, errorNotice(err, load));
       return;
     }

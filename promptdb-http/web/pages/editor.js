@@ -26,7 +26,7 @@ export function fieldKey(path) {
   return m ? m[1] + (m[2] || "") : p;
 }
 
-export async function render({ main, app, params, query, isCurrent }) {
+export async function render({ main, app, params, query, signal, isCurrent }) {
   const editing = !!params.slug;
   const slug = params.slug || null;
   document.title = `${editing ? "Edit" : "New prompt"} · PromptDB`;
@@ -37,20 +37,22 @@ export async function render({ main, app, params, query, isCurrent }) {
   let draft = null;
   let notice = null;
   try {
-    if (editing) prompt = await api.get(`/prompts/${enc(slug)}`);
+    if (editing) prompt = await api.get(`/prompts/${enc(slug)}`, { signal });
     const draftId = query.get("draft");
     if (draftId) {
       try {
-        draft = await api.get(`/drafts/${encodeURIComponent(draftId)}`);
+        draft = await api.get(`/drafts/${encodeURIComponent(draftId)}`, { signal });
       } catch (err) {
         if (!(err instanceof ApiError && (err.status === 404 || err.status === 422))) throw err;
         notice = "That draft is gone: it was saved, discarded, or expired (drafts last 24 hours after their last change).";
       }
     } else if (editing) {
-      const { drafts } = await api.get("/drafts");
+      const { drafts } = await api.get("/drafts", { signal });
       draft = drafts.find((d) => d.prompt_slug === slug) || null;
     }
   } catch (err) {
+    // Left for another page meanwhile: that page owns `main` now.
+    if (!isCurrent()) return {};
     loading.remove();
     if (err instanceof ApiError && err.status === 404) {
       main.append(pageTitle("Prompt not found"), h("p", {}, `There is no prompt “${slug}” to edit. `, h("a", { href: link() }, "Back to the library"), "."));
@@ -418,7 +420,7 @@ export async function render({ main, app, params, query, isCurrent }) {
           await dropDraft();
           st.closed = true;
           toast("Draft discarded");
-          navigate(link("prompts", slug, "edit"));
+          if (isCurrent()) navigate(link("prompts", slug, "edit"));
         } } }, "Discard mine, load theirs")),
       diffBox);
     conflictBox.hidden = false;
@@ -458,7 +460,8 @@ export async function render({ main, app, params, query, isCurrent }) {
       await dropDraft();
       st.closed = true;
       toast(editing ? (saved.version !== prompt.version ? `Saved version ${saved.version}` : "Nothing changed: no new version") : `Saved “${saved.name}”`);
-      navigate(link("prompts", saved.slug));
+      // Saved; the user may have gone elsewhere meanwhile: then they stay there.
+      if (isCurrent()) navigate(link("prompts", saved.slug));
     } catch (err) {
       if (err instanceof ApiError) showError(err);
       else throw err;
@@ -485,6 +488,7 @@ export async function render({ main, app, params, query, isCurrent }) {
     await dropDraft();
     st.closed = true;
     toast("Draft discarded");
+    if (!isCurrent()) return;
     if (editing) navigate(link("prompts", slug));
     else {
       replaceHash(link("new"));

@@ -3,12 +3,12 @@
 import { api, enc, query } from "../api.js";
 import { confirm, errorNotice, h, newId, replace, skeletonRows, time, toast } from "../dom.js";
 
-/** All versions of a prompt, newest first (pages through them). */
-export async function allVersions(slug) {
+/** All versions of a prompt, newest first (pages through them); `signal` cancels. */
+export async function allVersions(slug, signal) {
   const out = [];
   let cursor = "";
   for (let i = 0; i < 50; i++) {
-    const page = await api.get(`/prompts/${enc(slug)}/versions${query({ limit: 100, cursor })}`);
+    const page = await api.get(`/prompts/${enc(slug)}/versions${query({ limit: 100, cursor })}`, { signal });
     out.push(...page.items);
     if (!page.next_cursor) break;
     cursor = page.next_cursor;
@@ -63,9 +63,10 @@ export function diffView(d) {
 }
 
 export async function historyTab(panel, ctx) {
-  const { slug, p } = ctx;
+  const { slug, p, signal, isCurrent } = ctx;
   panel.append(skeletonRows(3, "skeleton-row"));
-  const versions = await allVersions(slug);
+  const versions = await allVersions(slug, signal);
+  if (!isCurrent()) return;
   replace(panel);
 
   // Compare
@@ -80,9 +81,11 @@ export async function historyTab(panel, ctx) {
     toSel.value = String(to);
     replace(diffBox, skeletonRows(2, "skeleton-row"));
     try {
-      const d = await api.get(`/prompts/${enc(slug)}/diff${query({ from, to })}`);
+      const d = await api.get(`/prompts/${enc(slug)}/diff${query({ from, to })}`, { signal });
+      if (!isCurrent()) return;
       replace(diffBox, h("h3", { class: "hint", text: `Version ${d.from} → version ${d.to}${d.changed.length ? `: ${d.changed.join(", ")} changed` : ""}` }), diffView(d));
     } catch (err) {
+      if (!isCurrent()) return;
       replace(diffBox, errorNotice(err));
     }
   }

@@ -10,7 +10,7 @@ const SCOPES = [
   ["release", "Release", "Move protected labels such as production: release versions to applications."],
 ];
 
-export async function render({ main, isCurrent }) {
+export async function render({ main, signal, isCurrent }) {
   document.title = "API keys · PromptDB";
   const nameId = newId("kname");
   const nameIn = h("input", { id: nameId, type: "text", name: "name", autocomplete: "off", required: true, placeholder: "laptop CLI, Cursor, deploy", "aria-describedby": `${nameId}-hint` });
@@ -81,8 +81,9 @@ export async function render({ main, isCurrent }) {
   async function load() {
     let keys;
     try {
-      ({ keys } = await api.get("/keys"));
+      ({ keys } = await api.get("/keys", { signal }));
     } catch (err) {
+      if (!isCurrent()) return;
       replace(listBox, h("h2", { id: "keys-title", text: "Your keys" }), errorNotice(err, load));
       return;
     }

@@ -23,9 +23,10 @@ function splitBar(split) {
 }
 
 export async function releasesTab(panel, ctx) {
-  const { slug } = ctx;
+  const { slug, signal, isCurrent } = ctx;
   panel.append(skeletonRows(3, "skeleton-row"));
-  let versions = await allVersions(slug);
+  let versions = await allVersions(slug, signal);
+  if (!isCurrent()) return;
   replace(panel);
 
   const labelsBox = h("div", { "aria-live": "polite" });
@@ -33,7 +34,8 @@ export async function releasesTab(panel, ctx) {
   let labels = [];
 
   async function loadLabels() {
-    const res = await api.get(`/prompts/${enc(slug)}/labels`);
+    const res = await api.get(`/prompts/${enc(slug)}/labels`, { signal });
+    if (!isCurrent()) return;
     labels = res.labels;
     const latest = versions[0] ? versions[0].version : ctx.p.version;
     const rows = [h("li", { class: "label-row" },
@@ -57,7 +59,8 @@ export async function releasesTab(panel, ctx) {
 
   async function loadMoves() {
     try {
-      const page = await api.get(`/prompts/${enc(slug)}/label-moves${query({ limit: 50 })}`);
+      const page = await api.get(`/prompts/${enc(slug)}/label-moves${query({ limit: 50 })}`, { signal });
+      if (!isCurrent()) return;
       if (!page.items.length) {
         replace(movesBox, h("p", { class: "hint", text: "No label has been moved yet." }));
         return;
@@ -68,6 +71,7 @@ export async function releasesTab(panel, ctx) {
           m.from ? targetText(m.from) : "new", " → ", m.to ? targetText(m.to) : "removed",
           h("span", { class: "hint" }, " · ", m.actor || "someone", " · ", time(m.moved_at))))));
     } catch (err) {
+      if (!isCurrent()) return;
       replace(movesBox, errorNotice(err));
     }
   }
@@ -155,6 +159,7 @@ export async function releasesTab(panel, ctx) {
       toast(`${name} → ${targetText(move.to)}`);
       await refresh();
     } catch (err) {
+      if (err.name === "AbortError") return; // the reload after the move: the user left
       if (err.field && /label|name/.test(err.field)) fieldError(err.message);
       else general(err.status === 403 ? `${err.message} Moving a protected label needs the release scope.` : err.message);
     } finally {
@@ -194,6 +199,7 @@ export async function releasesTab(panel, ctx) {
       toast(`${name} rolled back to ${move.to ? targetText(move.to) : "nothing (removed)"}`);
       await refresh();
     } catch (err) {
+      if (err.name === "AbortError") return;
       toast(err.message, "error");
     }
   }
@@ -205,12 +211,14 @@ export async function releasesTab(panel, ctx) {
       toast(`${name} removed`);
       await refresh();
     } catch (err) {
+      if (err.name === "AbortError") return;
       toast(err.message, "error");
     }
   }
 
   async function refresh() {
-    versions = await allVersions(slug);
+    versions = await allVersions(slug, signal);
+    if (!isCurrent()) return;
     await Promise.all([loadLabels(), loadMoves()]);
   }
 

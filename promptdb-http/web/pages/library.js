@@ -7,7 +7,7 @@ import { link, replace as replaceHash } from "../router.js";
 
 const PAGE = 20;
 
-export async function render({ main, query: q, isCurrent }) {
+export async function render({ main, query: q, signal: pageSignal, isCurrent }) {
   document.title = "Library · PromptDB";
   const filters = {
     q: q.get("q") || "",
@@ -18,6 +18,8 @@ export async function render({ main, query: q, isCurrent }) {
   };
   let cursor = null;
   let controller = null;
+  // Leaving the page (even before its first list arrived) cancels the list's request.
+  pageSignal.addEventListener("abort", () => { if (controller) controller.abort(); });
 
   // Search box
   const search = h("input", {
@@ -72,6 +74,7 @@ export async function render({ main, query: q, isCurrent }) {
   }
 
   function reload() {
+    if (!isCurrent()) return; // a late keystroke's timer: the hash belongs to another page now
     syncHash();
     renderShow();
     renderActive();
@@ -81,6 +84,7 @@ export async function render({ main, query: q, isCurrent }) {
   }
 
   async function load(append) {
+    if (!isCurrent()) return;
     if (controller) controller.abort();
     controller = new AbortController();
     const { signal } = controller;
@@ -102,7 +106,7 @@ export async function render({ main, query: q, isCurrent }) {
       more.disabled = false;
       describe(page.items.length, append);
     } catch (err) {
-      if (err.name === "AbortError") return;
+      if (err.name === "AbortError" || !isCurrent()) return;
       results.querySelector(".skeleton")?.remove();
       if (!append) replace(list, h("li", { class: "empty" }, errorNotice(err, () => load(false))));
       else toast(err.message, "error");
@@ -237,7 +241,7 @@ export async function render({ main, query: q, isCurrent }) {
 
   async function loadTags() {
     try {
-      const { tags } = await api.get("/tags");
+      const { tags } = await api.get("/tags", { signal: pageSignal });
       if (!isCurrent()) return;
       if (!tags.length) {
         replace(tagBox, h("p", { class: "hint", text: "Tags you give prompts appear here." }));
@@ -256,13 +260,14 @@ export async function render({ main, query: q, isCurrent }) {
       replace(tagBox, ul, all);
       markTags();
     } catch (err) {
+      if (!isCurrent()) return;
       replace(tagBox, h("p", { class: "hint", text: err.message }));
     }
   }
 
   async function loadFolders() {
     try {
-      const { folders } = await api.get("/folders");
+      const { folders } = await api.get("/folders", { signal: pageSignal });
       if (!isCurrent()) return;
       folderButtons = [];
       if (!folders.length) {
@@ -284,6 +289,7 @@ export async function render({ main, query: q, isCurrent }) {
       replace(folderBox, top);
       markFolders();
     } catch (err) {
+      if (!isCurrent()) return;
       replace(folderBox, h("p", { class: "hint", text: err.message }));
     }
   }
@@ -293,6 +299,7 @@ export async function render({ main, query: q, isCurrent }) {
   bindPage({});
   const loading = Promise.all([load(false), loadTags(), loadFolders()]);
   if (q.get("focus") === "search" || filters.q) search.focus();
+  // Returned even when the user has left meanwhile: the shell then calls leave() at once.
   await loading;
 
   return {

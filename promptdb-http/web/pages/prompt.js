@@ -26,15 +26,17 @@ export function promptBody(p) {
   return p.content ? markedTemplate(p.content) : h("p", { class: "muted", text: "This prompt has no content yet." });
 }
 
-export async function render({ main, params, query, isCurrent }) {
+export async function render({ main, params, query, signal, isCurrent }) {
   const slug = params.slug;
   document.title = `${slug} · PromptDB`;
   const skeleton = h("div", {}, h("div", { class: "skeleton" }, h("div", { class: "skeleton-line" })), h("h1", { class: "page-title visually-hidden", text: slug }), skeletonRows(1, "skeleton-block"));
   main.append(skeleton);
   let p;
   try {
-    p = await api.get(`/prompts/${enc(slug)}`);
+    p = await api.get(`/prompts/${enc(slug)}`, { signal });
   } catch (err) {
+    // Left for another page meanwhile: that page owns `main` now.
+    if (!isCurrent()) return {};
     skeleton.remove();
     if (err instanceof ApiError && err.status === 404) {
       main.append(pageTitle("Prompt not found"),
@@ -201,14 +203,14 @@ export async function render({ main, params, query, isCurrent }) {
     if (!loaded[key]) {
       loaded[key] = true;
       const init = key === "history" ? historyTab : releasesTab;
-      init(panels[key], ctx).catch((err) => replace(panels[key], errorNotice(err)));
+      init(panels[key], ctx).catch((err) => { if (isCurrent()) replace(panels[key], errorNotice(err)); });
     }
   }
 
   main.append(head, h("div", { class: "prompt-layout" },
     h("div", {}, tablist, Object.values(panels)),
     facts));
-  ctx = { p, slug, isCurrent, reloadPage: () => navigate(location.hash), panels, select };
+  ctx = { p, slug, signal, isCurrent, reloadPage: () => { if (isCurrent()) navigate(location.hash); }, panels, select };
   const tab = query.get("tab");
   select(tabs.some((t) => t[0] === tab) ? tab : "use", false);
   doRender();
@@ -236,7 +238,7 @@ export async function render({ main, params, query, isCurrent }) {
     try {
       await api.del(`/prompts/${enc(slug)}`);
       toast(`Deleted ${p.name}`);
-      navigate(link());
+      if (isCurrent()) navigate(link());
     } catch (err) {
       toast(err.message, "error");
     }

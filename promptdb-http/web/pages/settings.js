@@ -7,9 +7,9 @@ import { currentTheme, THEMES } from "../theme.js";
 const PHRASE = "delete my account";
 const LABELS = { system: "Same as the system", light: "Light", dark: "Dark" };
 
-export async function render({ main, app, isCurrent }) {
+export async function render({ main, app, signal, isCurrent }) {
   document.title = "Settings · PromptDB";
-  const [prefs, me] = await Promise.all([api.get("/preferences").catch(() => ({})), api.get("/me").catch((e) => ({ error: e }))]);
+  const [prefs, me] = await Promise.all([api.get("/preferences", { signal }).catch(() => ({})), api.get("/me", { signal }).catch((e) => ({ error: e }))]);
   if (!isCurrent()) return {};
 
   const theme = prefs.theme || currentTheme();

@@ -1,10 +1,22 @@
-// Signed out: sign in with an API key, the `promptdb open` link, or the identity provider.
+// Signed out: sign in with an API key (always), the `promptdb open` link (local mode), or the
+// identity provider (single sign-on configured): the server says which in GET /auth/methods.
 
-import { ApiError, oidcAvailable, signInWithKey } from "../api.js";
+import { ApiError, signInMethods, signInWithKey } from "../api.js";
 import { h, newId, pageTitle } from "../dom.js";
 
-export async function render({ main, app }) {
+/** The single sign-on link: the server's login URL, coming back to `/` afterwards. */
+function ssoHref(loginUrl) {
+  const url = new URL(loginUrl || "/auth/login", location.origin);
+  if (url.origin !== location.origin) return "/auth/login?return_to=%2F";
+  url.searchParams.set("return_to", "/");
+  return `${url.pathname}${url.search}`;
+}
+
+export async function render({ main, app, signal, isCurrent }) {
   document.title = "Sign in · PromptDB";
+  // Asked before anything is drawn, so that no card appears or vanishes afterwards.
+  const methods = await signInMethods(signal);
+  if (!isCurrent()) return {};
   const notice = app.takeNotice();
   const keyId = newId("key");
   const errId = newId("err");
@@ -55,22 +67,22 @@ export async function render({ main, app }) {
     input.focus();
   }
 
-  const sso = h("section", { class: "card", hidden: true, "aria-labelledby": "signin-sso-title" },
+  const sso = methods.oidc && h("section", { class: "card", "aria-labelledby": "signin-sso-title" },
     h("h2", { id: "signin-sso-title", text: "With your organisation's account" }),
-    h("p", {}, h("a", { class: "btn btn-primary", href: "/auth/login?return_to=%2F" }, "Sign in with single sign-on")));
+    h("p", {}, h("a", { class: "btn btn-primary", href: ssoHref(methods.login_url) }, "Sign in with single sign-on")));
+  const open = methods.link && h("section", { class: "card", "aria-labelledby": "signin-open-title" },
+    h("h2", { id: "signin-open-title", text: "On this computer" }),
+    h("p", {}, "Run ", h("code", { text: "promptdb open" }), " in a terminal. It opens PromptDB here, signed in, with a link that works once."),
+    h("p", { class: "hint" }, "Only printing the link? ", h("code", { text: "promptdb open --print" })));
 
   main.append(
     h("div", { class: "signin" },
       pageTitle("Sign in to PromptDB"),
       notice && h("p", { class: "notice", role: "status", text: notice }),
       h("p", { class: "lead", text: "Your prompt library, where you already talk to AI." }),
-      h("section", { class: "card", "aria-labelledby": "signin-open-title" },
-        h("h2", { id: "signin-open-title", text: "On this computer" }),
-        h("p", {}, "Run ", h("code", { text: "promptdb open" }), " in a terminal. It opens PromptDB here, signed in, with a link that works once."),
-        h("p", { class: "hint" }, "Only printing the link? ", h("code", { text: "promptdb open --print" }))),
+      open,
       form,
       sso));
-  oidcAvailable().then((yes) => { sso.hidden = !yes; });
   input.focus();
   return {};
 }

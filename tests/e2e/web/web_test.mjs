@@ -6,11 +6,15 @@
 // set for this test; without it the embedded assets are tested), drives every journey, checks
 // that the Content-Security-Policy and Trusted Types produced no error, scans every page with
 // axe-core, measures the first load of the library, and writes screenshots (see SHOTS).
+// Then two users of one server: the local OpenID provider (tests/e2e/oidc, installed by
+// scripts/setup-e2e) and a second server in OIDC mode, each user in their own browser context,
+// signing in through the provider's real login page; neither sees the other's prompts.
 // Exits non-zero on the first failure; the last line is "N passed, N failed".
 
 import { spawn, execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
 import fs from "node:fs";
+import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -42,8 +46,12 @@ function cleanup() {
 process.on("exit", cleanup);
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => { cleanup(); process.exit(130); });
 
+/** Extra context printed when a step fails (e.g. the tail of a server's log). */
+const failureNotes = [];
+
 async function die(name, err) {
   console.error(`\nFAIL: ${name}\n  ${err && err.stack ? err.stack.split("\n").slice(0, 6).join("\n  ") : err}`);
+  for (const note of failureNotes) { try { console.error(note()); } catch { /* best effort */ } }
   console.log(`${passed} passed, 1 failed`);
   try { if (browser) await browser.close(); } catch { /* ignore */ }
   cleanup();
@@ -115,6 +123,99 @@ function freshLink(dir, base) {
   return m[1];
 }
 
+// ---------------------------------------------------------------- OpenID Connect (two users)
+
+// The local OpenID provider (tests/e2e/oidc, the certified `oidc-provider` package): any user
+// name and any password sign in; `sub` is the user name.
+const OIDC_DIR = path.resolve(HERE, "../oidc");
+const OIDC_CLIENT_ID = "promptdb-test";
+const OIDC_CLIENT_SECRET = "s3cret";
+
+/** A port that was free a moment ago (the caller retries if it is taken in between). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** A child process whose output is kept; `ended` resolves with its exit code. */
+function spawnKept(cmd, args, opts) {
+  const child = spawn(cmd, args, { ...opts, stdio: ["ignore", "pipe", "pipe"] });
+  children.push(child);
+  const p = { child, out: "", err: "", exitCode: null };
+  child.stdout.on("data", (d) => { p.out += d; });
+  child.stderr.on("data", (d) => { p.err += d; });
+  p.ended = new Promise((resolve) => child.on("exit", (code, sig) => { p.exitCode = code ?? sig; resolve(p.exitCode); }));
+  child.on("error", (e) => { p.err += `\n${e.message}`; });
+  return p;
+}
+
+/** Waits for `re` on the process's stdout; rejects when it exits first. */
+async function waitOutput(p, re, what, timeout = 30000) {
+  return Promise.race([
+    until(() => re.exec(p.out), what, timeout),
+    p.ended.then((code) => { throw new Failure(`${what}: exited with ${code} first:\n${p.err.slice(-2000)}`); }),
+  ]);
+}
+
+/** The provider, for a PromptDB whose public URL is `resource`. */
+async function startProvider(resource) {
+  assert(fs.existsSync(path.join(OIDC_DIR, "node_modules/oidc-provider/package.json")),
+    "the OpenID provider is not installed: run scripts/setup-e2e (npm ci in tests/e2e/oidc)");
+  const p = spawnKept(process.execPath, [
+    path.join(OIDC_DIR, "provider.mjs"), "--port", "0", "--resource", resource,
+    "--client-id", OIDC_CLIENT_ID, "--client-secret", OIDC_CLIENT_SECRET,
+    "--redirect-uri", `${resource}/auth/callback`, "--access-ttl", "300",
+  ], { cwd: OIDC_DIR });
+  const m = await waitOutput(p, /^ready (http:\/\/\S+)$/m, "the OpenID provider to start");
+  p.issuer = m[1];
+  return p;
+}
+
+/**
+ * A provider and a `promptdb serve` in OIDC mode that trusts it, on a fresh data directory.
+ * The provider picks its own port; PromptDB's must be known before either starts (it is the
+ * provider's redirect URI and the tokens' audience), so a free port is picked and, should
+ * another process take it before PromptDB binds, everything starts again on a new one.
+ */
+async function startOidcServer() {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const provider = await startProvider(base);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "promptdb-web-oidc-"));
+    tmpDirs.push(dir);
+    const env = {
+      ...process.env, RUST_LOG: "info", NO_COLOR: "1",
+      PROMPTDB_AUTH_MODE: "oidc",
+      PROMPTDB_PUBLIC_URL: base,
+      PROMPTDB_OIDC_ISSUER: provider.issuer,
+      PROMPTDB_OIDC_CLIENT_ID: OIDC_CLIENT_ID,
+      PROMPTDB_OIDC_CLIENT_SECRET: OIDC_CLIENT_SECRET,
+    };
+    for (const k of ["PROMPTDB_WEB_DIR", "PROMPTDB_URL", "PROMPTDB_API_KEY", "PROMPTDB_DATABASE_URL", "PROMPTDB_CONFIG", "PROMPTDB_BIND", "PROMPTDB_DATA_DIR"]) delete env[k];
+    if (process.env.PROMPTDB_WEB_DIR) env.PROMPTDB_WEB_DIR = path.resolve(process.env.PROMPTDB_WEB_DIR);
+    const server = spawnKept(BIN, ["--data-dir", dir, "serve", "--bind", `127.0.0.1:${port}`], { env });
+    try {
+      const m = await waitOutput(server, /listening on (http:\/\/\S+)/, "the OIDC-mode server to start");
+      eq(m[1].replace(/\/$/, ""), base, "the server's URL");
+      return { base, issuer: provider.issuer, dir, server, provider };
+    } catch (err) {
+      provider.child.kill("SIGTERM");
+      if (attempt < 5 && /already in use|os error 98/i.test(server.err)) {
+        console.log(`   port ${port} was taken before the server bound it; again on another port`);
+        continue;
+      }
+      throw err;
+    }
+  }
+}
+
 function restClient(base, key) {
   return async function rest(method, p, body, k = key) {
     const res = await fetch(`${base}/api/v1${p}`, {
@@ -149,8 +250,9 @@ async function watch(context) {
       if (m.type() !== "error") return;
       const t = m.text();
       // A failed HTTP request is logged by the browser itself; the journeys provoke 401 (signed
-      // out), 404 (no single sign-on here) and 422/409 (validation) on purpose. Server errors are
-      // caught from the responses below.
+      // out), 404 (no single sign-on here), 422/409
+      // (validation) and 429 (a held-back answer of the fast-navigation step) on purpose.
+      // Server errors are caught from the responses below.
       if (/^Failed to load resource: the server responded with a status of 4\d\d/.test(t)) return;
       pageErrors.push(`console error: ${t}`);
     });
@@ -177,6 +279,75 @@ async function signInWithKey(page, base, key) {
   await page.getByLabel("API key", { exact: true }).fill(key);
   await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await page.getByRole("heading", { name: "Library", level: 1, exact: true }).waitFor();
+}
+
+/** A browser context for one user of the OIDC server (own cookies, watched for errors). */
+async function userContext(offsite) {
+  const c = await browser.newContext({ viewport: DESKTOP, colorScheme: "light" });
+  c.setDefaultTimeout(10000);
+  await watch(c);
+  // The provider's development login pages @import a Google font; the test runs offline, so
+  // requests that leave this machine get an empty answer (and are listed, to check that none
+  // came from PromptDB's pages).
+  await c.route((u) => u.hostname !== "127.0.0.1", (r) => {
+    let from = "";
+    try { from = r.request().frame().url(); } catch { /* not from a frame */ }
+    offsite.push({ url: r.request().url(), from });
+    return r.fulfill({ status: 200, contentType: "text/css", body: "" });
+  });
+  return c;
+}
+
+/**
+ * Signs in from PromptDB's sign-in page through the provider: the single sign-on button, the
+ * provider's login form (any password), its consent page, back to the library.
+ */
+async function signInWithSso(page, oidc, user) {
+  await page.goto(`${oidc.base}/`);
+  await page.getByRole("heading", { name: "Sign in to PromptDB" }).waitFor();
+  const sso = page.getByRole("link", { name: "Sign in with single sign-on", exact: true });
+  await sso.waitFor(); // shown once GET /auth/methods said there is single sign-on
+  await sso.click();
+  const login = page.locator('input[name="login"]');
+  await login.waitFor();
+  assert(page.url().startsWith(`${oidc.issuer}/interaction/`), `not on the provider's login page: ${page.url()}`);
+  await login.fill(user);
+  await page.locator('input[name="password"]').fill(`${user}'s password`);
+  await page.getByRole("button", { name: "Sign-in", exact: true }).click();
+  const consent = page.getByRole("button", { name: "Continue", exact: true });
+  const library = page.getByRole("heading", { name: "Library", level: 1, exact: true });
+  await consent.or(library).first().waitFor();
+  if (await consent.isVisible()) await consent.click();
+  await library.waitFor();
+  eq(new URL(page.url()).origin, oidc.base, "back on PromptDB after the login");
+  eq((await page.locator("#topbar .who").textContent()).trim(), user, "the signed-in user's name in the header");
+}
+
+/** A REST call from the page, with its session cookie and CSRF token (as the app sends it). */
+async function pageRest(page, method, p, body) {
+  return page.evaluate(async ([method, p, body]) => {
+    const s = await fetch("/auth/session");
+    const csrf = s.ok ? (await s.json()).csrf_token : "";
+    const headers = { Accept: "application/json" };
+    if (method !== "GET") headers["X-CSRF-Token"] = csrf;
+    if (body !== null) headers["Content-Type"] = "application/json";
+    const res = await fetch(`/api/v1${p}`, { method, headers, body: body === null ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    let data = null;
+    try { data = text ? JSON.parse(text) : null; } catch { data = text; }
+    return { status: res.status, data };
+  }, [method, p, body === undefined ? null : body]);
+}
+
+/** Writes a new prompt in the editor and saves it; ends on its page. */
+async function createInEditor(page, base, { name, slug, content }) {
+  await page.goto(`${base}/#/new`);
+  await page.getByRole("heading", { name: "New prompt", level: 1, exact: true }).waitFor();
+  await page.locator('input[name="name"]').fill(name);
+  await page.locator('input[name="slug"]').fill(slug);
+  await page.locator('textarea[name="content"]').fill(content);
+  await page.getByRole("button", { name: "Save prompt", exact: true }).click();
+  await page.getByRole("heading", { name, level: 1, exact: true }).waitFor();
 }
 
 async function confirmDialog(page, buttonName) {
@@ -287,6 +458,10 @@ async function main() {
     eq(s, 401, "session after sign-out");
     assert(await page.getByText("promptdb open", { exact: true }).isVisible(), "no promptdb open hint");
     assert(await page.getByRole("link", { name: "Sign in with single sign-on" }).isHidden(), "SSO offered without OIDC");
+    const methods = await fetch(`${base}/auth/methods`);
+    eq(methods.status, 200, "GET /auth/methods");
+    const m = await methods.json();
+    eq({ link: m.link, api_key: m.api_key, oidc: m.oidc, login_url: m.login_url }, { link: true, api_key: true, oidc: false, login_url: null }, "GET /auth/methods in local mode");
   });
 
   await step("screenshots of the sign-in page", async () => {
@@ -796,6 +971,65 @@ async function main() {
     await pg.getByRole("heading", { name: "Code review", level: 1, exact: true }).waitFor();
   });
 
+  await step("fast navigation: a late answer for a page already left does not show on the next", async () => {
+    // A missing prompt's page (404) and its editor (an error), each left for another page before
+    // the server's answer, held back here, arrives: the late "Prompt not found" or error notice
+    // must not land on the page the user went to.
+    const missing = "no-such-prompt";
+    const apiPath = `/api/v1/prompts/${missing}`;
+    const cases = [
+      { from: `#/prompts/${missing}`, to: "#/", title: "Library", answer: null },
+      { from: `#/prompts/${missing}/edit`, to: "#/drafts", title: "Drafts",
+        answer: { status: 429, headers: { "Retry-After": "7" }, contentType: "application/json", body: JSON.stringify({ error: { code: "rate_limited", message: "Too many requests" } }) } },
+    ];
+    for (const c of cases) {
+      await pg.goto(`${base}/#/settings`);
+      await pg.getByRole("heading", { name: "Settings", level: 1, exact: true }).waitFor();
+      let release;
+      const held = new Promise((r) => { release = r; });
+      const asked = [];
+      const ended = [];
+      let handled = false;
+      const matcher = (u) => u.pathname === apiPath;
+      const handler = async (route) => {
+        asked.push(route.request().url());
+        await held;
+        // The app may have cancelled the request meanwhile: then there is nothing to answer.
+        try { await (c.answer ? route.fulfill(c.answer) : route.continue()); } catch { /* cancelled */ }
+        handled = true;
+      };
+      const onEnd = (failed) => (r) => { if (new URL(r.url()).pathname === apiPath) ended.push(failed ? `failed: ${r.failure() && r.failure().errorText}` : "answered"); };
+      const onFinished = onEnd(false);
+      const onFailed = onEnd(true);
+      await pg.route(matcher, handler);
+      pg.on("requestfinished", onFinished);
+      pg.on("requestfailed", onFailed);
+      try {
+        await pg.evaluate((h) => { location.hash = h; }, c.from);
+        await until(() => asked.length > 0, `the page ${c.from} to ask for the missing prompt`);
+        await pg.evaluate((h) => { location.hash = h; }, c.to);
+        await pg.getByRole("heading", { name: c.title, level: 1, exact: true }).waitFor();
+        if (c.to === "#/") await waitItems(pg, (s) => s.length === 20, "the library's list");
+        release();
+        await until(() => handled && ended.length > 0, "the held-back request to end (answered or cancelled)");
+        await pg.waitForTimeout(400); // time for a late render to (wrongly) write
+        eq(await pg.locator("#app h1").allTextContents(), [c.title], `the headings after ${c.from} → ${c.to}`);
+        eq(await pg.getByText("Prompt not found").count(), 0, `"Prompt not found" on ${c.to}`);
+        eq(await pg.locator("#app .notice-error").count(), 0, `an error notice on ${c.to}`);
+        eq(await pg.locator("#toasts .toast-error").count(), 0, `an error toast on ${c.to}`);
+        eq(new URL(pg.url()).hash, c.to, "the address");
+        eq(await pg.title(), `${c.title} · PromptDB`, "the document title");
+        // Leaving a page cancels the requests it was loading.
+        assert(ended[0].startsWith("failed"), `the request of ${c.from} was not cancelled on leaving: ${ended[0]}`);
+      } finally {
+        release();
+        pg.off("requestfinished", onFinished);
+        pg.off("requestfailed", onFailed);
+        await pg.unroute(matcher, handler);
+      }
+    }
+  });
+
   await step("focus is visible on keyboard focus", async () => {
     await pg.goto(`${base}/#/`);
     await pg.getByRole("heading", { name: "Library", level: 1, exact: true }).waitFor();
@@ -994,9 +1228,198 @@ async function main() {
     eq(await pg.evaluate(async () => (await fetch("/auth/session")).status), 401, "session gone");
   });
 
+  // ------------------------------------------------------------ two users of one server (OIDC)
+  // A real OpenID provider and a server in OIDC mode; two browsers, one user each.
+  let oidc = null;
+  const offsite = [];
+  let actx = null;
+  let bctx = null;
+  let pa = null;
+  let pb = null;
+  const plan = { name: "Launch plan", slug: "plans/launch" };
+  const planPath = `/prompts/${encodeURIComponent(plan.slug)}`;
+  const aContent = "Alice's plan for {{codename}}: zebra-alpha.";
+  const bContent = "Bob's plan for {{codename}}: yak-bravo.";
+
+  await step("OIDC: a provider and a server in OIDC mode start on free ports", async () => {
+    oidc = await startOidcServer();
+    const tail = (text) => text.replace(/\x1b\[[0-9;]*m/g, "").split("\n").slice(-25).join("\n    ");
+    failureNotes.push(() => `  OIDC-mode server log (last lines):\n    ${tail(oidc.server.err)}\n  provider log (last lines):\n    ${tail(oidc.provider.err)}`);
+    console.log(`   provider at ${oidc.issuer}, server at ${oidc.base}`);
+    const res = await fetch(`${oidc.base}/auth/login?return_to=%2F`, { redirect: "manual" });
+    eq(res.status, 303, "GET /auth/login");
+    assert((res.headers.get("location") || "").startsWith(`${oidc.issuer}/auth?`), `/auth/login sends to ${res.headers.get("location")}`);
+    const meta = await (await fetch(`${oidc.base}/.well-known/oauth-protected-resource`)).json();
+    eq(meta.authorization_servers, [oidc.issuer], "the protected resource names the provider");
+    eq((await fetch(`${oidc.base}/api/v1/prompts`)).status, 401, "no data without signing in");
+  });
+
+  await step("OIDC: the sign-in page offers single sign-on", async () => {
+    actx = await userContext(offsite);
+    pa = await actx.newPage();
+    const logins = [];
+    const onRequest = (r) => { if (new URL(r.url()).pathname === "/auth/login") logins.push(r.url()); };
+    pa.on("request", onRequest);
+    await pa.goto(`${oidc.base}/`);
+    await pa.getByRole("heading", { name: "Sign in to PromptDB" }).waitFor();
+    const sso = pa.getByRole("link", { name: "Sign in with single sign-on", exact: true });
+    await sso.waitFor();
+    pa.off("request", onRequest);
+    eq(await sso.getAttribute("href"), "/auth/login?return_to=%2F", "the single sign-on link");
+    await pa.getByRole("heading", { name: "With your organisation's account" }).waitFor();
+    assert(await pa.getByLabel("API key", { exact: true }).isVisible(), "no API key form in OIDC mode");
+    // GET /auth/methods says which ways in there are; the page asks it instead of probing /auth/login.
+    const methods = await fetch(`${oidc.base}/auth/methods`);
+    eq(methods.status, 200, "GET /auth/methods");
+    const m = await methods.json();
+    eq({ link: m.link, api_key: m.api_key, oidc: m.oidc, login_url: m.login_url }, { link: false, api_key: true, oidc: true, login_url: "/auth/login" }, "GET /auth/methods in OIDC mode");
+    eq(await pa.getByText("promptdb open", { exact: true }).count(), 0, "the promptdb open hint in OIDC mode");
+    eq(logins, [], "requests to /auth/login before the button was clicked (the old probe)");
+    // Sign-in links sign in as the local user, which a server with a provider does not have.
+    eq((await fetch(`${oidc.base}/auth/link?token=x`, { redirect: "manual" })).status, 404, "GET /auth/link in OIDC mode");
+    await shot(pa, "signin-sso-light");
+    // The card shown only in OIDC mode passes axe too (axe needs the CSP bypassed to load).
+    const xctx = await browser.newContext({ viewport: DESKTOP, bypassCSP: true });
+    const xp = await xctx.newPage();
+    for (const scheme of ["light", "dark"]) {
+      await xp.emulateMedia({ colorScheme: scheme });
+      await xp.goto(`${oidc.base}/`);
+      await xp.getByRole("link", { name: "Sign in with single sign-on", exact: true }).waitFor();
+      await axeScan(xp, `sign-in with single sign-on (${scheme})`);
+    }
+    await xctx.close();
+  });
+
+  let aliceId = null;
+  await step("OIDC: user A signs in through the provider's login page", async () => {
+    await signInWithSso(pa, oidc, "alice");
+    await pa.getByRole("heading", { name: "Your library is empty" }).waitFor();
+    const session = await pa.evaluate(async () => (await fetch("/auth/session")).json());
+    eq(session.display_name, "alice", "session user");
+    const cookies = await actx.cookies(oidc.base);
+    const sid = cookies.find((c) => c.name === "pdb_session");
+    assert(sid && sid.httpOnly && sid.sameSite === "Lax", `session cookie ${JSON.stringify(sid)}`);
+    assert(!(await pa.evaluate(() => document.cookie)).includes("pdb_session"), "scripts can read the session cookie");
+    const me = await pageRest(pa, "GET", "/me");
+    eq(me.status, 200, "GET /me");
+    aliceId = me.data.id;
+    assert(aliceId, `no user id: ${JSON.stringify(me.data)}`);
+  });
+
+  await step("OIDC: user A writes a prompt in the editor and finds it in the library", async () => {
+    await createInEditor(pa, oidc.base, { ...plan, content: aContent });
+    await pa.goto(`${oidc.base}/#/`);
+    await waitItems(pa, (s) => s.length === 1 && s[0] === plan.slug, "A's library lists the prompt");
+    await pa.locator("#search").fill("zebra");
+    await until(async () => (await pa.locator(".result-summary").textContent()) === "1 prompt for “zebra”", "A's search for zebra");
+    eq(await items(pa), [plan.slug], "A finds it by a word of its text");
+    const r = await pageRest(pa, "GET", planPath);
+    eq([r.status, r.data.content, r.data.version], [200, aContent, 1], "A's prompt (REST with A's session)");
+  });
+
+  await step("OIDC: user B, in another browser, signs in to an empty library", async () => {
+    bctx = await userContext(offsite);
+    pb = await bctx.newPage();
+    await signInWithSso(pb, oidc, "bob");
+    await pb.getByRole("heading", { name: "Your library is empty" }).waitFor();
+    eq((await items(pb)).length, 0, "B's library");
+    const me = await pageRest(pb, "GET", "/me");
+    eq(me.status, 200, "GET /me for B");
+    assert(me.data.id && me.data.id !== aliceId, `B is another user: ${me.data.id} vs ${aliceId}`);
+    const list = await pageRest(pb, "GET", "/prompts");
+    eq([list.status, list.data.items], [200, []], "B's list (REST)");
+  });
+
+  await step("OIDC: B cannot find, open or change A's prompt", async () => {
+    const search = pb.locator("#search");
+    for (const q of ["launch plan", "zebra"]) {
+      await search.fill(q);
+      await pb.getByText(`No prompt has every word of “${q}”.`).waitFor();
+      eq((await items(pb)).length, 0, `B's search for ${q}`);
+      const r = await pageRest(pb, "GET", `/prompts?q=${encodeURIComponent(q)}`);
+      eq([r.status, r.data.items], [200, []], `B's search for ${q} (REST)`);
+    }
+    await search.press("Escape");
+    await pb.getByRole("heading", { name: "Your library is empty" }).waitFor();
+    // A's prompt's page, its editor and its history: not found. Each page's own sentence is
+    // awaited so that a heading left by the page before cannot pass for it.
+    for (const [hash, sentence] of [
+      [planPath, `There is no prompt “${plan.slug}” in your library.`],
+      [`${planPath}/edit`, `There is no prompt “${plan.slug}” to edit.`],
+      [`${planPath}?tab=history`, `There is no prompt “${plan.slug}” in your library.`],
+    ]) {
+      if (hash.includes("?")) {
+        await pb.goto(`${oidc.base}/#/`);
+        await pb.getByRole("heading", { name: "Your library is empty" }).waitFor();
+      }
+      await pb.goto(`${oidc.base}/#${hash}`);
+      await pb.getByText(sentence).waitFor();
+      eq(await pb.locator("#app h1").allTextContents(), ["Prompt not found"], `the headings of #${hash}`);
+      assert(!(await pb.content()).includes("zebra-alpha"), `A's text on B's page #${hash}`);
+    }
+    for (const [method, p, body] of [
+      ["GET", planPath],
+      ["GET", `${planPath}/versions`],
+      ["POST", `${planPath}/render`, { variables: { codename: "x" } }],
+      ["PATCH", planPath, { content: "Taken over by B" }],
+      ["DELETE", planPath],
+    ]) {
+      const r = await pageRest(pb, method, p, body);
+      eq(r.status, 404, `B's ${method} ${p}`);
+      assert(!JSON.stringify(r.data).includes("zebra"), `B's ${method} ${p} shows A's text`);
+    }
+    const a = await pageRest(pa, "GET", planPath);
+    eq([a.status, a.data.content, a.data.version], [200, aContent, 1], "A's prompt untouched by B");
+  });
+
+  await step("OIDC: B writes a prompt with the same slug; each sees only their own", async () => {
+    await createInEditor(pb, oidc.base, { ...plan, content: bContent });
+    assert(/yak-bravo/.test(await pb.locator(".template").textContent()), "B's text on B's prompt page");
+    await pb.goto(`${oidc.base}/#/`);
+    await waitItems(pb, (s) => s.length === 1 && s[0] === plan.slug, "B's library lists B's prompt");
+    const b = await pageRest(pb, "GET", planPath);
+    eq([b.status, b.data.content, b.data.version], [200, bContent, 1], "B's prompt (REST)");
+    // A, after a reload: one prompt, A's own version
+    await pa.goto(`${oidc.base}/#/`);
+    await pa.reload();
+    await waitItems(pa, (s) => s.length === 1 && s[0] === plan.slug, "A's library still lists one prompt");
+    await pa.locator("#search").fill("yak");
+    await pa.getByText("No prompt has every word of “yak”.").waitFor();
+    await pa.goto(`${oidc.base}/#${planPath}`);
+    await pa.getByRole("heading", { name: plan.name, level: 1, exact: true }).waitFor();
+    const text = await pa.locator(".template").textContent();
+    assert(text.includes("zebra-alpha") && !text.includes("yak-bravo"), `A's prompt page shows ${JSON.stringify(text)}`);
+    const a = await pageRest(pa, "GET", planPath);
+    eq([a.status, a.data.content, a.data.version], [200, aContent, 1], "A's prompt (REST) after B's save");
+    const aList = await pageRest(pa, "GET", "/prompts");
+    eq(aList.data.items.map((p) => p.slug), [plan.slug], "A's list (REST)");
+    assert(!JSON.stringify(aList.data).includes("yak-bravo"), "B's text in A's list");
+  });
+
+  await step("OIDC: both sign out; their sessions end", async () => {
+    for (const [page, ctx, who] of [[pa, actx, "A"], [pb, bctx, "B"]]) {
+      const sid = (await ctx.cookies(oidc.base)).find((c) => c.name === "pdb_session");
+      assert(sid && sid.value, `${who} has no session cookie`);
+      await page.getByRole("button", { name: "Sign out", exact: true }).click();
+      await page.getByRole("heading", { name: "Sign in to PromptDB" }).waitFor();
+      await page.getByText("You are signed out.").waitFor();
+      await page.getByRole("link", { name: "Sign in with single sign-on", exact: true }).waitFor();
+      eq(await page.evaluate(async () => (await fetch("/auth/session")).status), 401, `${who}'s session after sign-out`);
+      const old = await fetch(`${oidc.base}/api/v1/prompts`, { headers: { Cookie: `pdb_session=${sid.value}` } });
+      eq(old.status, 401, `${who}'s old session cookie after sign-out`);
+    }
+    const fromPromptDb = offsite.filter((o) => { try { return new URL(o.from).origin === oidc.base; } catch { return false; } });
+    eq(fromPromptDb, [], "requests to other hosts from PromptDB's pages");
+    const hosts = [...new Set(offsite.map((o) => new URL(o.url).hostname))];
+    assert(hosts.every((h) => /^fonts\.(googleapis|gstatic)\.com$/.test(h)), `requests to other hosts: ${hosts.join(", ")}`);
+    await actx.close();
+    await bctx.close();
+    oidc.server.child.kill("SIGTERM");
+    oidc.provider.child.kill("SIGTERM");
+  });
+
   await browser.close();
   browser = null;
-  console.log("# true multi-user isolation (two users of one server) is covered by the server's own tests");
   console.log(`${passed} passed, 0 failed`);
   cleanup();
   process.exit(0);
