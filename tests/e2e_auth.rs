@@ -277,6 +277,17 @@ async fn browser_login_gives_a_session_guarded_against_csrf_until_logout() {
     assert_eq!(status, StatusCode::OK, "{me}");
     assert_eq!(me["display_name"], "alice");
     assert_eq!(me["csrf_token"], csrf);
+    // The session may do what the provider granted (read and write), not release.
+    let (status, _, me) = json_of(
+        s.request(Method::GET, "/api/v1/me")
+            .header(header::COOKIE, &jar)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!(me["scopes"], json!(["read", "write"]), "{me}");
 
     // A cookie-authenticated write needs the CSRF token and a same-origin request.
     let prompt =

@@ -10,7 +10,7 @@ use std::fmt;
 
 use chrono::{DateTime, Utc};
 
-use crate::{Error, Result, SecretHash, UserId, api_key::generate_token, validate};
+use crate::{Error, Result, Scope, SecretHash, UserId, api_key::generate_token, validate};
 
 /// Prefix of session secrets (cookie values).
 pub const SESSION_PREFIX: &str = "pds_";
@@ -28,6 +28,10 @@ pub const CSRF_TOKEN_CHARS: usize = 40;
 pub struct Session {
     /// Whose session it is.
     pub user_id: UserId,
+    /// What the session may do: what the sign-in granted (the identity provider's granted
+    /// scopes, the API key's scopes), never more. Sessions stored before scopes were recorded
+    /// read as every scope, as they were granted then.
+    pub scopes: Vec<Scope>,
     /// The value unsafe cookie-authenticated requests must echo in `X-CSRF-Token`.
     pub csrf_token: String,
     /// When the login happened.
@@ -45,6 +49,7 @@ impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Session")
             .field("user_id", &self.user_id)
+            .field("scopes", &self.scopes)
             .field("created_at", &self.created_at)
             .field("expires_at", &self.expires_at)
             .field("refresh_token", &self.refresh_token.as_ref().map(|_| "***"))
@@ -54,12 +59,36 @@ impl fmt::Debug for Session {
 }
 
 /// What a login leaves behind to start a session.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct NewSession {
     /// The provider's refresh token.
     pub refresh_token: Option<String>,
     /// When the provider's tokens expire.
     pub refresh_due_at: Option<DateTime<Utc>>,
+    /// What the session may do (at least one scope).
+    pub scopes: Vec<Scope>,
+}
+
+impl NewSession {
+    /// A session with `scopes` and nothing to refresh.
+    pub fn with_scopes(scopes: &[Scope]) -> Self {
+        Self {
+            refresh_token: None,
+            refresh_due_at: None,
+            scopes: scopes.to_vec(),
+        }
+    }
+}
+
+/// Checks a new session's scopes: at least one.
+pub(crate) fn validate_scopes(scopes: &[Scope]) -> Result<()> {
+    match scopes.is_empty() {
+        true => Err(Error::invalid(
+            "scopes",
+            "a session needs at least one scope",
+        )),
+        false => Ok(()),
+    }
 }
 
 impl fmt::Debug for NewSession {
@@ -67,6 +96,7 @@ impl fmt::Debug for NewSession {
         f.debug_struct("NewSession")
             .field("refresh_token", &self.refresh_token.as_ref().map(|_| "***"))
             .field("refresh_due_at", &self.refresh_due_at)
+            .field("scopes", &self.scopes)
             .finish()
     }
 }
@@ -181,7 +211,7 @@ mod tests {
     fn debug_output_hides_tokens() {
         let s = NewSession {
             refresh_token: Some("rt-secret".into()),
-            refresh_due_at: None,
+            ..NewSession::with_scopes(&[Scope::Read])
         };
         assert!(!format!("{s:?}").contains("rt-secret"));
     }

@@ -232,14 +232,32 @@ async fn health() -> Json<Health> {
     })
 }
 
-/// `GET /health/ready`: the store answers.
+/// How long one readiness check answers for.
+const READINESS_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// `GET /health/ready`: the store answers. Unauthenticated, so the store is asked at most once
+/// a second: concurrent checks wait for the one in flight and share its answer.
 async fn ready(State(state): State<AppState>) -> impl IntoResponse {
-    let (code, status) = match state.db.ping().await {
-        Ok(()) => (StatusCode::OK, "ready"),
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+    let ok = {
+        let mut last = state.readiness.lock().await;
+        match *last {
+            Some((at, ok)) if at.elapsed() < READINESS_TTL => ok,
+            _ => {
+                let ok = match state.db.ping().await {
+                    Ok(()) => true,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "readiness check failed");
+                        false
+                    }
+                };
+                *last = Some((std::time::Instant::now(), ok));
+                ok
+            }
         }
+    };
+    let (code, status) = match ok {
+        true => (StatusCode::OK, "ready"),
+        false => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
     };
     let body = Health {
         status: status.into(),

@@ -26,6 +26,9 @@ pub struct AppState {
     pub anonymous: Option<Principal>,
     /// Names of the MCP tools that write (a read-only token may not call them).
     pub write_tools: Arc<[String]>,
+    /// The last readiness check and when it ran: `GET /health/ready` asks the store at most
+    /// once a second, however many ask it at once.
+    pub(crate) readiness: Arc<tokio::sync::Mutex<Option<(std::time::Instant, bool)>>>,
 }
 
 impl AppState {
@@ -52,6 +55,7 @@ impl AppState {
             db,
             settings: Arc::new(settings),
             auth: Arc::new(auth),
+            readiness: Arc::default(),
             #[cfg(feature = "conformance")]
             anonymous: None,
         }

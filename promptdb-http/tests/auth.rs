@@ -11,6 +11,7 @@ use axum::{
     http::{Method, Request, StatusCode, header},
 };
 use common::{Api, Reply};
+use promptdb_core::Scope;
 use promptdb_http::Settings;
 use serde_json::json;
 
@@ -265,4 +266,84 @@ async fn a_read_only_key_reads_but_cannot_write_over_rest_or_mcp() {
     r.expect_error(StatusCode::FORBIDDEN, "forbidden", None);
     let r = api.get("/api/v1/prompts/kept").await;
     assert_eq!(r.status, StatusCode::OK, "nothing was deleted");
+}
+
+/// Signs in with `key` through `POST /auth/key`; the session and CSRF cookies.
+async fn session_from_key(api: &Api, key: &str) -> (String, String) {
+    let r = api
+        .raw(
+            Request::post("/auth/key")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(json!({ "api_key": key }).to_string()))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
+    let cookie = |name: &str| {
+        r.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| v.strip_prefix(&format!("{name}=")))
+            .and_then(|v| v.split(';').next())
+            .unwrap_or_else(|| panic!("no {name} cookie"))
+            .to_owned()
+    };
+    (cookie("pdb_session"), cookie("pdb_csrf"))
+}
+
+fn with_session(method: Method, path: &str, (session, csrf): &(String, String)) -> Request<Body> {
+    Request::builder()
+        .method(method)
+        .uri(path)
+        .header(header::COOKIE, format!("pdb_session={session}"))
+        .header("x-csrf-token", csrf)
+        .body(Body::empty())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_browser_session_may_do_what_its_sign_in_granted_and_no_more() {
+    let api = Api::new().await;
+    api.seed(json!([{"slug": "kept", "name": "Kept", "content": "x"}]))
+        .await;
+    let ro = api.alice_read_only().await;
+    let read_only = session_from_key(&api, &ro).await;
+    let r = api
+        .raw(with_session(
+            Method::GET,
+            "/api/v1/prompts/kept",
+            &read_only,
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let r = api
+        .raw(with_session(Method::GET, "/api/v1/me", &read_only))
+        .await;
+    assert_eq!(r.body["scopes"], json!(["read"]), "{:?}", r.body);
+    let r = api
+        .raw(with_session(
+            Method::DELETE,
+            "/api/v1/prompts/kept",
+            &read_only,
+        ))
+        .await;
+    r.expect_error(StatusCode::FORBIDDEN, "forbidden", None);
+    assert_eq!(api.get("/api/v1/prompts/kept").await.status, StatusCode::OK);
+
+    // A read-write key's session writes, but does not release (no release scope on the key).
+    let rw = api.alice_key(&[Scope::Read, Scope::Write]).await;
+    let read_write = session_from_key(&api, &rw).await;
+    let r = api
+        .raw(with_session(Method::GET, "/api/v1/me", &read_write))
+        .await;
+    assert_eq!(r.body["scopes"], json!(["read", "write"]), "{:?}", r.body);
+    let r = api
+        .raw(with_session(
+            Method::DELETE,
+            "/api/v1/prompts/kept",
+            &read_write,
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
 }

@@ -3,10 +3,10 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use promptdb_core::{
-    Error, SecretHash, Session, User, UserId,
+    Error, Scope, SecretHash, Session, User, UserId,
     store::{IdentityStore, SessionStore},
 };
-use sqlx::postgres::PgRow;
+use sqlx::{postgres::PgRow, types::Json};
 use tracing::instrument;
 use uuid::Uuid;
 
@@ -79,6 +79,11 @@ fn session(row: &PgRow) -> Result<Session, Error> {
         expires_at: rows::get(row, "expires_at")?,
         refresh_token: rows::get(row, "refresh_token")?,
         refresh_due_at: rows::get(row, "refresh_due_at")?,
+        // Sessions from before migration 0005 had every scope.
+        scopes: match rows::get::<Option<Json<Vec<Scope>>>>(row, "scopes")? {
+            Some(Json(s)) => s,
+            None => vec![Scope::Read, Scope::Write, Scope::Release],
+        },
     })
 }
 
@@ -89,7 +94,7 @@ impl SessionStore for PostgresStore {
         let mut tx = self.user_tx(s.user_id).await?;
         sqlx::query(
             "INSERT INTO sessions (secret_hash, user_id, csrf_token, created_at, expires_at, refresh_token, \
-             refresh_due_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+             refresh_due_at, scopes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(&hash[..])
         .bind(s.user_id.as_uuid())
@@ -98,6 +103,7 @@ impl SessionStore for PostgresStore {
         .bind(s.expires_at)
         .bind(s.refresh_token.as_deref())
         .bind(s.refresh_due_at)
+        .bind(Json(&s.scopes))
         .execute(&mut *tx)
         .await
         .map_err(map_owned_write(s.user_id))?;
@@ -109,7 +115,7 @@ impl SessionStore for PostgresStore {
     async fn session_by_hash(&self, hash: &SecretHash) -> Result<Option<Session>, Error> {
         let mut tx = self.system_tx().await?;
         let row = sqlx::query(
-            "SELECT user_id, csrf_token, created_at, expires_at, refresh_token, refresh_due_at FROM sessions \
+            "SELECT user_id, csrf_token, created_at, expires_at, refresh_token, refresh_due_at, scopes FROM sessions \
              WHERE secret_hash = $1",
         )
         .bind(&hash[..])

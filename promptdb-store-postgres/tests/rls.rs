@@ -35,7 +35,10 @@ async fn two_users(db: &TestDatabase) -> (Uuid, Uuid) {
             .await
             .unwrap();
         service
-            .create_session(user, promptdb_core::NewSession::default())
+            .create_session(
+                user,
+                promptdb_core::NewSession::with_scopes(&[promptdb_core::Scope::Read]),
+            )
             .await
             .unwrap();
         let me = Principal::full(user);

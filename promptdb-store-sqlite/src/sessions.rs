@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use promptdb_core::{
-    Error, SecretHash, Session, User, UserId,
+    Error, Scope, SecretHash, Session, User, UserId,
     store::{IdentityStore, SessionStore},
 };
 use sqlx::{Connection as _, Row};
@@ -78,8 +78,14 @@ impl IdentityStore for SqliteStore {
 
 fn session(row: &sqlx::sqlite::SqliteRow) -> Result<Session, Error> {
     let due: Option<i64> = row.try_get("refresh_due_at").map_err(Error::backend)?;
+    let scopes: Option<String> = row.try_get("scopes").map_err(Error::backend)?;
     Ok(Session {
         user_id: UserId::from_uuid(row.try_get::<Uuid, _>("user_id").map_err(Error::backend)?),
+        // Sessions from before migration 0005 had every scope.
+        scopes: match scopes {
+            Some(s) => serde_json::from_str(&s).map_err(Error::backend)?,
+            None => vec![Scope::Read, Scope::Write, Scope::Release],
+        },
         csrf_token: row.try_get("csrf_token").map_err(Error::backend)?,
         created_at: time(row.try_get("created_at").map_err(Error::backend)?)?,
         expires_at: time(row.try_get("expires_at").map_err(Error::backend)?)?,
@@ -94,7 +100,7 @@ impl SessionStore for SqliteStore {
     async fn insert_session(&self, hash: &SecretHash, s: &Session) -> Result<(), Error> {
         sqlx::query(
             "INSERT INTO sessions (secret_hash, user_id, csrf_token, created_at, expires_at, refresh_token, \
-             refresh_due_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+             refresh_due_at, scopes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&hash[..])
         .bind(s.user_id.as_uuid())
@@ -103,6 +109,7 @@ impl SessionStore for SqliteStore {
         .bind(micros(s.expires_at))
         .bind(s.refresh_token.as_deref())
         .bind(s.refresh_due_at.map(micros))
+        .bind(serde_json::to_string(&s.scopes).map_err(Error::backend)?)
         .execute(&mut *self.write().await?)
         .await
         .map_err(map_owned_write(s.user_id))?;
@@ -112,7 +119,7 @@ impl SessionStore for SqliteStore {
     #[instrument(level = "debug", skip_all)]
     async fn session_by_hash(&self, hash: &SecretHash) -> Result<Option<Session>, Error> {
         let row = sqlx::query(
-            "SELECT user_id, csrf_token, created_at, expires_at, refresh_token, refresh_due_at FROM sessions \
+            "SELECT user_id, csrf_token, created_at, expires_at, refresh_token, refresh_due_at, scopes FROM sessions \
              WHERE secret_hash = ?",
         )
         .bind(&hash[..])

@@ -45,10 +45,15 @@ impl PromptDb {
     #[instrument(level = "debug", skip_all)]
     pub async fn create_session(&self, user: UserId, input: NewSession) -> Result<CreatedSession> {
         session::validate_refresh_token(input.refresh_token.as_deref())?;
+        session::validate_scopes(&input.scopes)?;
+        let mut scopes = input.scopes;
+        scopes.sort_unstable_by_key(|s| *s as u8);
+        scopes.dedup();
         let secret = session::generate_session_secret()?;
         let now = self.now();
         let session = Session {
             user_id: user,
+            scopes,
             csrf_token: session::generate_csrf_token()?,
             created_at: now,
             expires_at: now + secs(self.inner.config.session_ttl_secs),

@@ -297,6 +297,22 @@ pub enum ScopeList {
     Text(String),
 }
 
+/// What a list of granted OAuth scopes allows, given PromptDB's read, write and release scope
+/// names (write and release imply read).
+pub fn grants(scopes: &[&str], read: &str, write: &str, release: &str) -> Vec<Scope> {
+    let mut out = Vec::with_capacity(3);
+    if scopes.contains(&read) || scopes.contains(&write) || scopes.contains(&release) {
+        out.push(Scope::Read);
+    }
+    if scopes.contains(&write) {
+        out.push(Scope::Write);
+    }
+    if scopes.contains(&release) {
+        out.push(Scope::Release);
+    }
+    out
+}
+
 impl AccessClaims {
     /// Every scope the token carries.
     pub fn scopes(&self) -> impl Iterator<Item = &str> {
@@ -314,18 +330,8 @@ impl AccessClaims {
 
     /// What the token allows, given the read and write scope names.
     pub fn grants(&self, read: &str, write: &str, release: &str) -> Vec<Scope> {
-        let mut out = Vec::with_capacity(3);
         let scopes: Vec<&str> = self.scopes().collect();
-        if scopes.contains(&read) || scopes.contains(&write) || scopes.contains(&release) {
-            out.push(Scope::Read);
-        }
-        if scopes.contains(&write) {
-            out.push(Scope::Write);
-        }
-        if scopes.contains(&release) {
-            out.push(Scope::Release);
-        }
-        out
+        grants(&scopes, read, write, release)
     }
 
     /// The name to give a new user: name, user name or email, whichever is there.

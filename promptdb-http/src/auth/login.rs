@@ -29,6 +29,16 @@ use crate::{
     state::AppState,
 };
 
+/// The scopes a browser login asks for: the OpenID ones, then PromptDB's read and write.
+/// (Release is not asked for: a provider that does not know it may refuse the whole login;
+/// a provider that grants it anyway is believed.)
+fn login_scope(o: &crate::settings::OidcSettings) -> String {
+    format!(
+        "openid profile email offline_access {} {}",
+        o.read_scope, o.write_scope
+    )
+}
+
 /// How long a started login may take, in seconds.
 const LOGIN_TTL_SECS: u64 = 600;
 /// Longest return path kept across the login.
@@ -63,6 +73,25 @@ fn safe_return_to(path: Option<&str>) -> String {
         }
         _ => "/".to_owned(),
     }
+}
+
+/// Text from the query or the provider, as it may go into a log line or a page: at most 300
+/// characters, control characters (line breaks, terminal escapes) escaped, so that it cannot
+/// forge log lines or repaint a terminal.
+fn for_log(text: &str) -> String {
+    const MAX: usize = 300;
+    let mut out = String::with_capacity(text.len().min(MAX * 4));
+    for (i, c) in text.chars().enumerate() {
+        if i == MAX {
+            out.push('…');
+            break;
+        }
+        match c.is_control() {
+            true => out.extend(c.escape_default()),
+            false => out.push(c),
+        }
+    }
+    out
 }
 
 fn login_failed(status: StatusCode, message: &str) -> Response {
@@ -161,10 +190,7 @@ async fn login(
     let public = auth.settings().public_url().unwrap_or_default();
     let o = &auth.settings().oidc;
     let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(pending.verifier.as_bytes()));
-    let scope = format!(
-        "openid profile email offline_access {} {}",
-        o.read_scope, o.write_scope
-    );
+    let scope = login_scope(o);
     let redirect_uri = format!("{public}/auth/callback");
     let query = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("response_type", "code")
@@ -266,14 +292,17 @@ async fn finish_login(
     if let Some(iss) = &q.iss
         && iss != &provider.issuer
     {
-        tracing::warn!(%iss, "login callback from an unexpected issuer");
+        tracing::warn!(iss = %for_log(iss), "login callback from an unexpected issuer");
         return login_failed(
             StatusCode::BAD_REQUEST,
             "The response came from another issuer.",
         );
     }
     if let Some(error) = &q.error {
-        let detail = q.error_description.as_deref().unwrap_or_default();
+        let (error, detail) = (
+            for_log(error),
+            for_log(q.error_description.as_deref().unwrap_or_default()),
+        );
         tracing::info!(%error, %detail, "the identity provider refused a sign-in");
         return login_failed(
             StatusCode::BAD_REQUEST,
@@ -295,7 +324,7 @@ async fn finish_login(
     {
         Ok(t) => t,
         Err(super::oidc::ProviderError::Refused(reason)) => {
-            tracing::info!(%reason, "code exchange refused");
+            tracing::info!(reason = %for_log(&reason), "code exchange refused");
             return login_failed(
                 StatusCode::BAD_REQUEST,
                 "The identity provider did not accept the sign-in code.",
@@ -325,6 +354,24 @@ async fn finish_login(
             );
         }
     };
+    // The session may do what the provider granted: RFC 6749 §5.1, the `scope` of the token
+    // response, or what was asked for when it says nothing.
+    let o = &state.auth.settings().oidc;
+    let asked = login_scope(o);
+    let granted: Vec<&str> = tokens
+        .scope
+        .as_deref()
+        .unwrap_or(&asked)
+        .split_ascii_whitespace()
+        .collect();
+    let scopes = super::jwt::grants(&granted, &o.read_scope, &o.write_scope, &o.release_scope);
+    if scopes.is_empty() {
+        tracing::info!(sub = %for_log(&claims.sub), "the provider granted no PromptDB scope");
+        return login_failed(
+            StatusCode::FORBIDDEN,
+            "The identity provider granted no access to PromptDB.",
+        );
+    }
     let user = match state
         .db
         .user_for_identity(&provider.issuer, &claims.sub, claims.names.display_name())
@@ -345,6 +392,7 @@ async fn finish_login(
             NewSession {
                 refresh_token: tokens.refresh_token,
                 refresh_due_at: due,
+                scopes,
             },
         )
         .await
@@ -404,6 +452,17 @@ async fn mcp_resource_metadata(State(state): State<AppState>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn provider_text_cannot_forge_log_lines() {
+        assert_eq!(
+            for_log("denied\n2026-01-01 INFO signed in user=admin\x1b[2J"),
+            "denied\\n2026-01-01 INFO signed in user=admin\\u{1b}[2J"
+        );
+        let long = "é".repeat(1_000);
+        assert_eq!(for_log(&long).chars().count(), 301);
+        assert_eq!(for_log("access_denied"), "access_denied");
+    }
 
     #[test]
     fn return_paths_stay_on_this_server() {

@@ -297,7 +297,8 @@ impl Auth {
         {
             let session = self.session(db, secret).await?;
             return Ok(Authenticated {
-                principal: Principal::full(session.user_id).with_actor("browser session"),
+                principal: Principal::new(session.user_id, &session.scopes)
+                    .with_actor("browser session"),
                 credential: Credential::Session {
                     csrf_token: session.csrf_token,
                 },

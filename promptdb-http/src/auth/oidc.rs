@@ -57,6 +57,10 @@ pub struct TokenResponse {
     /// The ID token (authorization code grant).
     #[serde(default)]
     pub id_token: Option<String>,
+    /// The scopes granted, space-separated, when they differ from those asked for (RFC 6749
+    /// §5.1: absent means as asked).
+    #[serde(default)]
+    pub scope: Option<String>,
 }
 
 impl std::fmt::Debug for TokenResponse {

@@ -15,7 +15,7 @@ use axum::{
     routing::{get, post},
 };
 use chrono::{DateTime, Utc};
-use promptdb_core::{CreatedSession, Error, NewSession, UserId};
+use promptdb_core::{CreatedSession, Error, NewSession, Scope, UserId};
 use serde::{Deserialize, Serialize};
 
 use super::{
@@ -141,7 +141,13 @@ async fn link(
         }
         Err(e) => return ApiError::from(e).into_response(),
     };
-    match state.db.create_session(user, NewSession::default()).await {
+    // The local user's own sign-in link: everything the local user may do.
+    let scopes = [Scope::Read, Scope::Write, Scope::Release];
+    match state
+        .db
+        .create_session(user, NewSession::with_scopes(&scopes))
+        .await
+    {
         Ok(created) => {
             tracing::info!(%user, "signed in with a sign-in link");
             signed_in(&state, &created, "/")
@@ -194,7 +200,11 @@ async fn key(State(state): State<AppState>, req: axum::extract::Request) -> Resp
     };
     match state
         .db
-        .create_session(principal.user_id(), NewSession::default())
+        // The session may do what the key may do, no more.
+        .create_session(
+            principal.user_id(),
+            NewSession::with_scopes(&principal.scopes()),
+        )
         .await
     {
         Ok(created) => {

@@ -170,6 +170,10 @@ fn request_id(bytes: &[u8]) -> Option<String> {
         #[serde(default)]
         method: Option<serde::de::IgnoredAny>,
     }
+    // A derived struct would also take a JSON array (`[id, method]`): only objects are requests.
+    if bytes.trim_ascii_start().first() != Some(&b'{') {
+        return None;
+    }
     let message: Message<'_> = serde_json::from_slice(bytes).ok()?;
     message.method?;
     message.id.map(|id| id.get().to_owned())

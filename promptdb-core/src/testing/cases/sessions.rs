@@ -1,7 +1,7 @@
 use chrono::Duration;
 
 use crate::{
-    Error, NewSession, Principal, Session,
+    Error, NewSession, Principal, Scope, Session,
     testing::{Harness, TestStore, assert_invalid},
 };
 
@@ -105,6 +105,7 @@ pub async fn sessions_round_trip_and_end(t: TestStore) {
             NewSession {
                 refresh_token: Some("rt-1".into()),
                 refresh_due_at: Some(due),
+                scopes: vec![Scope::Release, Scope::Read, Scope::Read],
             },
         )
         .await
@@ -115,6 +116,11 @@ pub async fn sessions_round_trip_and_end(t: TestStore) {
     assert_eq!(s.user_id, h.alice.user_id());
     assert_eq!(s.refresh_token.as_deref(), Some("rt-1"));
     assert_eq!(s.refresh_due_at, Some(due));
+    assert_eq!(
+        s.scopes,
+        [Scope::Read, Scope::Release],
+        "scopes kept once each, in order"
+    );
     assert_eq!(s.created_at, h.clock_now());
     assert_eq!(
         s.expires_at,
@@ -125,10 +131,19 @@ pub async fn sessions_round_trip_and_end(t: TestStore) {
     assert_eq!(&found, s, "every field survives the store");
     // A second session of the same user is separate.
     let second =
-        h.db.create_session(h.alice.user_id(), NewSession::default())
-            .await
-            .unwrap();
+        h.db.create_session(
+            h.alice.user_id(),
+            NewSession::with_scopes(&[Scope::Read, Scope::Write]),
+        )
+        .await
+        .unwrap();
     assert_ne!(second.secret, created.secret);
+    assert_eq!(second.session.scopes, [Scope::Read, Scope::Write]);
+    assert_invalid(
+        h.db.create_session(h.alice.user_id(), NewSession::with_scopes(&[]))
+            .await,
+        "scopes",
+    );
     assert_ne!(second.session.csrf_token, s.csrf_token);
 
     let mut wrong = created.secret.clone();
@@ -157,6 +172,7 @@ pub async fn sessions_refresh_keeps_or_rotates_the_token(t: TestStore) {
             NewSession {
                 refresh_token: Some("rt-1".into()),
                 refresh_due_at: Some(h.clock_now() + Duration::minutes(5)),
+                scopes: vec![Scope::Read],
             },
         )
         .await
@@ -195,14 +211,20 @@ pub async fn sessions_refresh_keeps_or_rotates_the_token(t: TestStore) {
 pub async fn sessions_expire_and_are_purged(t: TestStore) {
     let h = Harness::new(t).await;
     let old =
-        h.db.create_session(h.alice.user_id(), NewSession::default())
-            .await
-            .unwrap();
+        h.db.create_session(
+            h.alice.user_id(),
+            NewSession::with_scopes(&[Scope::Read, Scope::Write]),
+        )
+        .await
+        .unwrap();
     h.clock.advance(Duration::days(6));
     let young =
-        h.db.create_session(h.alice.user_id(), NewSession::default())
-            .await
-            .unwrap();
+        h.db.create_session(
+            h.alice.user_id(),
+            NewSession::with_scopes(&[Scope::Read, Scope::Write]),
+        )
+        .await
+        .unwrap();
     assert_eq!(h.db.purge_expired_sessions().await.unwrap(), 0);
     h.clock.advance(Duration::days(1));
     assert_unauthorized(h.db.session(&old.secret).await);
@@ -220,7 +242,7 @@ pub async fn sessions_and_identities_end_with_their_user(t: TestStore) {
     let id = h.db.user_for_identity(ISSUER, "leaver", "").await.unwrap();
     let me = Principal::full(id);
     let session =
-        h.db.create_session(id, NewSession::default())
+        h.db.create_session(id, NewSession::with_scopes(&[Scope::Read, Scope::Write]))
             .await
             .unwrap();
     h.save(&me, crate::testing::prompt("mine", "Mine", "text"))
@@ -237,7 +259,8 @@ pub async fn sessions_and_identities_end_with_their_user(t: TestStore) {
     assert!(page.items.is_empty());
     // Sessions of unknown users cannot be created.
     assert!(matches!(
-        h.db.create_session(id, NewSession::default()).await,
+        h.db.create_session(id, NewSession::with_scopes(&[Scope::Read, Scope::Write]))
+            .await,
         Err(Error::NotFound { what: "user", .. })
     ));
 }
