@@ -232,17 +232,17 @@ async fn health() -> Json<Health> {
     })
 }
 
-/// How long one readiness check answers for.
-const READINESS_TTL: std::time::Duration = std::time::Duration::from_secs(1);
-
-/// `GET /health/ready`: the store answers. Unauthenticated, so the store is asked at most once
-/// a second: concurrent checks wait for the one in flight and share its answer.
+/// `GET /health/ready`: the store answers. Unauthenticated, so a flood of checks must not become
+/// a flood of database pings: one ping runs at a time, and every check that arrived before a
+/// ping started takes its answer (a check never takes an answer older than itself).
 async fn ready(State(state): State<AppState>) -> impl IntoResponse {
+    let arrived = std::time::Instant::now();
     let ok = {
         let mut last = state.readiness.lock().await;
         match *last {
-            Some((at, ok)) if at.elapsed() < READINESS_TTL => ok,
+            Some((started, ok)) if started >= arrived => ok,
             _ => {
+                let started = std::time::Instant::now();
                 let ok = match state.db.ping().await {
                     Ok(()) => true,
                     Err(e) => {
@@ -250,7 +250,7 @@ async fn ready(State(state): State<AppState>) -> impl IntoResponse {
                         false
                     }
                 };
-                *last = Some((std::time::Instant::now(), ok));
+                *last = Some((started, ok));
                 ok
             }
         }

@@ -26,8 +26,8 @@ pub struct AppState {
     pub anonymous: Option<Principal>,
     /// Names of the MCP tools that write (a read-only token may not call them).
     pub write_tools: Arc<[String]>,
-    /// The last readiness check and when it ran: `GET /health/ready` asks the store at most
-    /// once a second, however many ask it at once.
+    /// When the last readiness ping started, and its answer: concurrent `GET /health/ready`
+    /// checks share one ping.
     pub(crate) readiness: Arc<tokio::sync::Mutex<Option<(std::time::Instant, bool)>>>,
 }
 

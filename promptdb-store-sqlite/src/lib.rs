@@ -18,6 +18,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 
 use crate::conn::{Connections, ReadConn, WriteConn};
 
+mod backup;
 mod conn;
 mod drafts;
 mod keys;
@@ -26,6 +27,8 @@ mod prompts;
 mod rows;
 mod sessions;
 mod users;
+
+pub use backup::{Restored, file_of, restore};
 
 /// Embedded migrations, shared with `sqlx migrate` tooling.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

@@ -72,6 +72,23 @@ enum Command {
     Stdio,
     /// Apply database migrations and exit.
     Migrate,
+    /// Write a consistent copy of the SQLite database to FILE, while the server runs.
+    ///
+    /// For PostgreSQL use `pg_dump` (see the README).
+    #[cfg(feature = "sqlite")]
+    Backup {
+        /// Where to write it (must not exist).
+        file: PathBuf,
+    },
+    /// Replace the SQLite database with the backup in FILE. Stop the server first.
+    ///
+    /// The backup is checked before anything changes; the database it replaces is kept next to
+    /// it as `promptdb.sqlite3.before-restore-<time>`.
+    #[cfg(feature = "sqlite")]
+    Restore {
+        /// A file written by `promptdb backup`.
+        file: PathBuf,
+    },
     /// Open the web app, signed in: prints a one-time sign-in link (local mode) and opens it.
     Open {
         /// Only print the link.
@@ -401,6 +418,10 @@ pub async fn run(cli: Cli) -> ExitCode {
         #[cfg(feature = "stdio")]
         Command::Stdio => server::stdio(settings).await,
         Command::Migrate => server::migrate(settings).await,
+        #[cfg(feature = "sqlite")]
+        Command::Backup { file } => server::backup(settings, &file).await,
+        #[cfg(feature = "sqlite")]
+        Command::Restore { file } => server::restore(settings, &file).await,
         Command::Open { print } => server::open(settings, cli.global.url.clone(), print).await,
         command => {
             let client = match connect(&cli.global, &settings).await {
@@ -786,6 +807,8 @@ async fn client_command(
         Command::Serve(_) | Command::Migrate | Command::Open { .. } => {
             unreachable!("handled by run")
         }
+        #[cfg(feature = "sqlite")]
+        Command::Backup { .. } | Command::Restore { .. } => unreachable!("handled by run"),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,4 +1,4 @@
-//! `promptdb serve`, `promptdb stdio`, `promptdb migrate`.
+//! `promptdb serve`, `promptdb stdio`, `promptdb migrate`, `promptdb backup`, `promptdb restore`.
 
 use std::{process::ExitCode, sync::Arc, time::Duration};
 
@@ -212,6 +212,103 @@ pub(super) async fn migrate(settings: Settings) -> ExitCode {
         }
         Err(e) => {
             eprintln!("error: cannot migrate {}: {e}", redact_url(&url));
+            ExitCode::from(7)
+        }
+    }
+}
+
+/// The SQLite file of the configured database, or a message for the user.
+#[cfg(feature = "sqlite")]
+fn sqlite_file(settings: &Settings, what: &str) -> Result<std::path::PathBuf, String> {
+    let url = settings.database_url();
+    if !url.starts_with("sqlite:") {
+        return Err(format!(
+            "{what} works on the SQLite database; for PostgreSQL use pg_dump and pg_restore (see the README)"
+        ));
+    }
+    match promptdb_store_sqlite::file_of(&url) {
+        Ok(Some(path)) => Ok(path),
+        Ok(None) => Err(format!("an in-memory database has nothing to {what}")),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// `promptdb backup FILE`.
+#[cfg(feature = "sqlite")]
+pub(super) async fn backup(settings: Settings, file: &std::path::Path) -> ExitCode {
+    let db = match sqlite_file(&settings, "backup") {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if !db.is_file() {
+        eprintln!("error: there is no database at {}", db.display());
+        return ExitCode::from(7);
+    }
+    let result = async {
+        let store = promptdb_store_sqlite::SqliteStore::connect(&settings.database_url()).await?;
+        let done = store.backup_to(file).await;
+        store.close().await;
+        done
+    }
+    .await;
+    match result {
+        Ok(()) => {
+            let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+            eprintln!(
+                "Backed up {} to {} ({} KiB).",
+                db.display(),
+                file.display(),
+                size.div_ceil(1024)
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: cannot back up {}: {e}", db.display());
+            ExitCode::from(7)
+        }
+    }
+}
+
+/// `promptdb restore FILE`.
+#[cfg(feature = "sqlite")]
+pub(super) async fn restore(settings: Settings, file: &std::path::Path) -> ExitCode {
+    let db = match sqlite_file(&settings, "restore") {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    // A server still running on the database would go on writing to the file moved aside.
+    let mut probe = settings.bind;
+    if probe.ip().is_unspecified() {
+        probe.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    if std::net::TcpStream::connect_timeout(&probe, Duration::from_millis(500)).is_ok() {
+        eprintln!("error: something answers on {probe}: stop the PromptDB server before restoring");
+        return ExitCode::from(2);
+    }
+    match promptdb_store_sqlite::restore(file, &db).await {
+        Ok(r) => {
+            eprintln!(
+                "Restored {} ({} prompts) from {}.",
+                db.display(),
+                r.prompts,
+                file.display()
+            );
+            if let Some(previous) = r.previous {
+                eprintln!(
+                    "The database it replaced is kept as {}.",
+                    previous.display()
+                );
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: cannot restore: {e}");
             ExitCode::from(7)
         }
     }
