@@ -79,6 +79,14 @@ impl ManualClock {
         ))
     }
 
+    /// Sets the clock to `to`.
+    pub fn set(&self, to: DateTime<Utc>) {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = to;
+    }
+
     /// Moves the clock forward.
     pub fn advance(&self, by: Duration) {
         let mut now = self
