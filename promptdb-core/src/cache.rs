@@ -168,6 +168,10 @@ impl PromptStore for CachedStore {
         self.inner.folders(user).await
     }
 
+    async fn usage(&self, user: UserId, slug: Option<&str>) -> Result<crate::store::Usage> {
+        self.inner.usage(user, slug).await
+    }
+
     async fn page_by_slug(
         &self,
         user: UserId,

@@ -182,6 +182,9 @@ pub trait PromptStore: Send + Sync {
     async fn folders(&self, user: UserId) -> Result<Vec<FolderCount>>;
     /// Recomputes every stored score (after the ranking weights changed). Returns the row count.
     async fn rescore_all(&self, scorer: &Scorer<'_>) -> Result<u64>;
+    /// What `user` stores, and how many versions the prompt `slug` keeps when given. Cheap: an
+    /// index of the user's prompts and one of the prompt's versions.
+    async fn usage(&self, user: UserId, slug: Option<&str>) -> Result<Usage>;
 }
 
 /// Versions to delete, and what the prompt becomes (decided by the service).
@@ -200,6 +203,18 @@ pub struct VersionDeletion {
     pub actor: String,
     /// When.
     pub now: DateTime<Utc>,
+}
+
+/// What a user stores, for quotas.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// Prompts.
+    pub prompts: u64,
+    /// Bytes of text in every version of every prompt (names, descriptions, content, messages,
+    /// config, tags, variables, commit messages).
+    pub stored_bytes: u64,
+    /// Versions kept of the prompt asked about (0 without one, or when there is no such prompt).
+    pub versions: u64,
 }
 
 /// A folder and the number of prompts directly in it.

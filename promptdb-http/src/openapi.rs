@@ -321,7 +321,7 @@ fn build() -> (Value, Vec<Operation>) {
         vec![slug()],
         Some(patch),
         (200, "The updated prompt", Some(prompt)),
-        &[404],
+        &[404, 409],
         false,
     );
     b.op(
@@ -680,7 +680,7 @@ fn build() -> (Value, Vec<Operation>) {
         vec![slug(), version_path()],
         Some(restore),
         (200, "The prompt with its new version", Some(restored)),
-        &[404],
+        &[404, 409],
         false,
     );
     let diff = b.schema::<VersionDiff>();

@@ -243,3 +243,38 @@ async fn tag_filters_are_bounded_in_the_query_string() {
         .await;
     r.expect_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid", Some("tag"));
 }
+
+#[tokio::test]
+async fn quotas_answer_409_quota_exceeded_naming_the_quota() {
+    let mut settings = promptdb_http::Settings::default();
+    settings.core.max_prompts_per_user = 2;
+    settings.core.max_versions_per_prompt = 2;
+    let api = Api::with_settings(settings).await;
+    let save =
+        |slug: &'static str| json!({ "prompts": [{ "slug": slug, "name": slug, "content": "x" }] });
+    api.post("/api/v1/prompts", save("a"))
+        .await
+        .expect(StatusCode::CREATED);
+    api.post("/api/v1/prompts", save("b"))
+        .await
+        .expect(StatusCode::CREATED);
+    api.post("/api/v1/prompts", save("c")).await.expect_error(
+        StatusCode::CONFLICT,
+        "quota_exceeded",
+        Some("prompts"),
+    );
+    api.patch("/api/v1/prompts/a", json!({ "content": "x2" }))
+        .await
+        .expect(StatusCode::OK);
+    api.patch("/api/v1/prompts/a", json!({ "content": "x3" }))
+        .await
+        .expect_error(StatusCode::CONFLICT, "quota_exceeded", Some("versions"));
+    api.post("/api/v1/prompts/a/versions/1/restore", json!({}))
+        .await
+        .expect_error(StatusCode::CONFLICT, "quota_exceeded", Some("versions"));
+    assert_eq!(
+        api.get("/api/v1/prompts/a").await.expect(StatusCode::OK)["content"],
+        "x2",
+        "a refused edit changes nothing"
+    );
+}

@@ -7,7 +7,7 @@ use promptdb_core::{
     ranking::{RankFeatures, SearchCandidate},
     search::{self, Filters, ListSpec, SearchSpec, SearchTerm, SlugPageSpec},
     store::{
-        FolderCount, Inserted, PromptMutator, PromptRecord, PromptStore, Ranked, Scorer,
+        FolderCount, Inserted, PromptMutator, PromptRecord, PromptStore, Ranked, Scorer, Usage,
         VersionDeletion,
     },
 };
@@ -835,6 +835,37 @@ impl PromptStore for SqliteStore {
                 })
             })
             .collect()
+    }
+
+    #[instrument(level = "debug", skip_all)]
+    async fn usage(&self, user: UserId, slug: Option<&str>) -> Result<Usage, Error> {
+        let mut conn = self.read().await?;
+        let (prompts, bytes): (i64, i64) = sqlx::query_as(
+            "SELECT count(*), coalesce(sum(stored_bytes), 0) FROM prompts INDEXED BY prompts_user_bytes \
+             WHERE user_id = ?",
+        )
+        .bind(user.as_uuid())
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(map_err)?;
+        let versions: i64 = match slug {
+            Some(slug) => sqlx::query_scalar(
+                "SELECT count(*) FROM prompt_versions WHERE prompt_pk = \
+                 (SELECT pk FROM prompts WHERE user_id = ? AND slug = ?)",
+            )
+            .bind(user.as_uuid())
+            .bind(slug)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(map_err)?,
+            None => 0,
+        };
+        let n = |v: i64| u64::try_from(v).map_err(Error::backend);
+        Ok(Usage {
+            prompts: n(prompts)?,
+            stored_bytes: n(bytes)?,
+            versions: n(versions)?,
+        })
     }
 
     #[instrument(level = "debug", skip_all)]

@@ -61,6 +61,12 @@ pub struct Config {
     pub draft_ttl_secs: u64,
     /// Most live drafts per user.
     pub max_drafts_per_user: usize,
+    /// Most prompts per user.
+    pub max_prompts_per_user: u64,
+    /// Most versions a prompt keeps (delete old ones to make room).
+    pub max_versions_per_prompt: u64,
+    /// Most bytes of text a user stores across every version of every prompt.
+    pub max_stored_bytes_per_user: u64,
     /// How long a verified API key is trusted without asking the store again, in seconds. A key
     /// revoked through another server stays usable on this one for at most this long. Browser
     /// sessions and identity mappings are cached as long.
@@ -79,6 +85,9 @@ impl Default for Config {
             search_scan_limit: 5_000,
             draft_ttl_secs: 24 * 60 * 60,
             max_drafts_per_user: MAX_DRAFTS_PER_USER,
+            max_prompts_per_user: 100_000,
+            max_versions_per_prompt: 5_000,
+            max_stored_bytes_per_user: 1 << 30,
             auth_cache_ttl_secs: 30,
             session_ttl_secs: 7 * 24 * 60 * 60,
             protected_labels: vec![crate::release::PRODUCTION.to_owned()],
@@ -113,6 +122,15 @@ impl Config {
                 "max_drafts_per_user",
                 "must be between 1 and 10000",
             ));
+        }
+        for (name, value) in [
+            ("max_prompts_per_user", self.max_prompts_per_user),
+            ("max_versions_per_prompt", self.max_versions_per_prompt),
+            ("max_stored_bytes_per_user", self.max_stored_bytes_per_user),
+        ] {
+            if value == 0 {
+                return Err(Error::invalid(name, "must be at least 1"));
+            }
         }
         for (i, label) in self.protected_labels.iter().enumerate() {
             validate::label(label)

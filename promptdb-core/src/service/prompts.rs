@@ -2,7 +2,66 @@
 
 use super::*;
 
+/// The length of a value's JSON text.
+pub(super) fn json_len<T: Serialize>(v: &T) -> u64 {
+    serde_json::to_vec(v).map_or(0, |v| v.len() as u64)
+}
+
+/// Bytes of text a version of `p` stores, as the stores count them (close: JSON may be spaced
+/// differently).
+pub(super) fn version_bytes(p: &Prompt) -> u64 {
+    (p.name.len() + p.description.len() + p.content.len() + p.commit_message.len()) as u64
+        + json_len(&p.tags)
+        + json_len(&p.variables)
+        + json_len(&p.messages)
+        + json_len(&p.config)
+}
+
 impl PromptDb {
+    /// Refuses a write that would take `user` past a quota: `new_prompts` more prompts,
+    /// `new_bytes` more bytes of text, and with `slug` one more version of that prompt. Checked
+    /// before the write, so writes running at the same moment may overshoot by what they carry.
+    pub(super) async fn check_quotas(
+        &self,
+        user: UserId,
+        new_prompts: u64,
+        new_bytes: u64,
+        slug: Option<&str>,
+    ) -> Result<()> {
+        let c = &self.inner.config;
+        let usage = self.store().usage(user, slug).await?;
+        if new_prompts > 0 && usage.prompts + new_prompts > c.max_prompts_per_user {
+            return Err(Error::quota(
+                "prompts",
+                format!(
+                    "you have {} prompts and the limit is {}; delete some first",
+                    usage.prompts, c.max_prompts_per_user
+                ),
+            ));
+        }
+        if let Some(slug) = slug
+            && usage.versions >= c.max_versions_per_prompt
+        {
+            return Err(Error::quota(
+                "versions",
+                format!(
+                    "`{slug}` keeps {} versions, the limit; delete old versions first",
+                    usage.versions
+                ),
+            ));
+        }
+        if usage.stored_bytes + new_bytes > c.max_stored_bytes_per_user {
+            return Err(Error::quota(
+                "stored_bytes",
+                format!(
+                    "you store {} bytes of prompts and the limit is {}; this would add {}",
+                    usage.stored_bytes, c.max_stored_bytes_per_user, new_bytes
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Saves new prompts: all of them, or — if any is invalid or its slug is taken — none.
     #[instrument(level = "debug", skip_all, fields(count = prompts.len()))]
     pub async fn save_prompts(
@@ -84,6 +143,9 @@ impl PromptDb {
                 actor: actor.clone(),
             });
         }
+        let bytes = records.iter().map(|r| version_bytes(&r.prompt)).sum();
+        self.check_quotas(principal.user_id(), records.len() as u64, bytes, None)
+            .await?;
         let batch: HashMap<&str, &Prompt> = records
             .iter()
             .map(|r| (r.prompt.slug.as_str(), &r.prompt))
@@ -222,6 +284,20 @@ impl PromptDb {
             .as_deref()
             .map(|m| prompt::commit_message("commit_message", m))
             .transpose()?;
+        let versioned = patch.name.is_some()
+            || patch.description.is_some()
+            || patch.kind.is_some()
+            || patch.content.is_some()
+            || patch.messages.is_some()
+            || patch.config.is_some()
+            || patch.tags.is_some()
+            || patch.variables.is_some();
+        if versioned {
+            // A new version: about the size of the patch's text on top of what is stored.
+            let bytes = json_len(&patch);
+            self.check_quotas(principal.user_id(), 0, bytes, Some(slug))
+                .await?;
+        }
         if patch.content.is_some() || patch.messages.is_some() {
             // Includes in the new text must exist and must not lead back here; checked before
             // the write, on exactly the text that will be written.

@@ -286,6 +286,13 @@ impl PromptDb {
     ) -> Result<Prompt> {
         require_write(principal)?;
         let old = self.prompt_version(principal, slug, version).await?;
+        self.check_quotas(
+            principal.user_id(),
+            0,
+            super::prompts::json_len(&old),
+            Some(slug),
+        )
+        .await?;
         let commit = prompt::commit_message(
             "commit_message",
             commit_message.unwrap_or(&format!("Restore version {version}")),

@@ -58,6 +58,13 @@ impl PromptDb {
         };
         self.check_includes(principal.user_id(), &probe, &HashMap::new())
             .await?;
+        self.check_quotas(
+            principal.user_id(),
+            0,
+            super::prompts::version_bytes(&probe),
+            Some(slug),
+        )
+        .await?;
         let now = self.now();
         let weights = *self.weights();
         let actor = principal.actor().unwrap_or_default().to_owned();

@@ -293,6 +293,7 @@ macro_rules! conformance_suite {
             limits_variables,
             limits_batch,
             limits_drafts,
+            limits_quotas,
             limits_preferences,
             drafts_save_get_list_delete,
             drafts_expire_unless_touched,

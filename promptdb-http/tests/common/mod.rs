@@ -77,7 +77,7 @@ impl Api {
 
     pub async fn with_settings(settings: Settings) -> Self {
         let store = Arc::new(SqliteStore::open_in_memory().await.unwrap());
-        let db = PromptDb::new(store.clone());
+        let db = PromptDb::with_config(store.clone(), settings.core.clone()).unwrap();
         let alice = db.create_user("Alice").await.unwrap();
         let bob = db.create_user("Bob").await.unwrap();
         let alice_key = db

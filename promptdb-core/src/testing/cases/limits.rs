@@ -1,7 +1,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::{
-    Config, DraftFields, ListQuery, NewPrompt, SaveDraft, Variable,
+    Config, DraftFields, ListQuery, NewPrompt, PromptPatch, SaveDraft, Variable, VersionsToDelete,
     testing::{Harness, TestStore, assert_invalid, assert_quota, prompt},
     validate::{
         MAX_CONTENT_CHARS, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, MAX_PREFERENCES_BYTES,
@@ -222,6 +222,110 @@ pub async fn limits_batch(t: TestStore) {
         h.db.save_prompts(&h.alice, batch(100)).await.unwrap().len(),
         100
     );
+}
+
+/// Prompts, versions per prompt and stored bytes are per-user quotas: the write that would pass
+/// one is refused with `quota_exceeded` naming it, writes nothing, and room made by deleting
+/// counts at once.
+pub async fn limits_quotas(t: TestStore) {
+    let config = Config {
+        max_prompts_per_user: 3,
+        max_versions_per_prompt: 3,
+        max_stored_bytes_per_user: 20_000,
+        ..Config::default()
+    };
+    let h = Harness::with_config(t, config).await;
+    let db = &h.db;
+    let count = |p| async move {
+        db.list_prompts(p, ListQuery::default())
+            .await
+            .unwrap()
+            .items
+            .len()
+    };
+    h.db.save_prompts(&h.alice, vec![prompt("a", "A", "x"), prompt("b", "B", "x")])
+        .await
+        .unwrap();
+    assert_quota(
+        h.db.save_prompts(&h.alice, vec![prompt("c", "C", "x"), prompt("d", "D", "x")])
+            .await,
+        "prompts",
+    );
+    assert_eq!(count(&h.alice).await, 2, "a refused batch writes nothing");
+    h.db.save_prompts(&h.alice, vec![prompt("c", "C", "x")])
+        .await
+        .unwrap();
+    assert_quota(
+        h.db.save_prompts(&h.alice, vec![prompt("d", "D", "x")])
+            .await,
+        "prompts",
+    );
+    h.db.save_prompts(&h.bob, vec![prompt("d", "D", "x")])
+        .await
+        .unwrap();
+
+    // Versions: three kept, then no fourth; pinning makes no version and still works.
+    let edit = |content: &str| PromptPatch {
+        content: Some(content.into()),
+        ..PromptPatch::default()
+    };
+    h.db.update_prompt(&h.alice, "a", edit("x2")).await.unwrap();
+    h.db.update_prompt(&h.alice, "a", edit("x3")).await.unwrap();
+    assert_quota(
+        h.db.update_prompt(&h.alice, "a", edit("x4")).await,
+        "versions",
+    );
+    assert_quota(
+        h.db.restore_version(&h.alice, "a", 1, None).await,
+        "versions",
+    );
+    let pin = PromptPatch {
+        pinned: Some(true),
+        ..PromptPatch::default()
+    };
+    assert_eq!(
+        h.db.update_prompt(&h.alice, "a", pin)
+            .await
+            .unwrap()
+            .version,
+        3
+    );
+    h.db.delete_versions(&h.alice, "a", VersionsToDelete::Version(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        h.db.update_prompt(&h.alice, "a", edit("x4"))
+            .await
+            .unwrap()
+            .version,
+        4,
+        "deleting a version makes room"
+    );
+
+    // Stored bytes, counted over every version.
+    h.db.delete_prompt(&h.alice, "b").await.unwrap();
+    let big = "y".repeat(12_000);
+    h.db.save_prompts(&h.alice, vec![prompt("big", "Big", &big)])
+        .await
+        .unwrap();
+    assert_quota(
+        h.db.update_prompt(&h.alice, "big", edit(&"z".repeat(9_000)))
+            .await,
+        "stored_bytes",
+    );
+    assert_eq!(
+        h.db.get_prompt(&h.alice, "big").await.unwrap().content,
+        big,
+        "a refused edit changes nothing"
+    );
+    h.db.delete_prompt(&h.alice, "big").await.unwrap();
+    h.db.save_prompts(&h.alice, vec![prompt("big", "Big", &"z".repeat(15_000))])
+        .await
+        .unwrap();
+    // Bob has an allowance of his own.
+    h.db.save_prompts(&h.bob, vec![prompt("e", "E", &"w".repeat(15_000))])
+        .await
+        .unwrap();
 }
 
 /// Drafts: per-user count, and the same field limits as prompts.
