@@ -156,8 +156,13 @@ impl PromptStore for CachedStore {
         self.inner.version(user, slug, version).await
     }
 
-    async fn export_prompts(&self, user: UserId) -> Result<Vec<ExportedPrompt>> {
-        self.inner.export_prompts(user).await
+    async fn export_prompts(
+        &self,
+        user: UserId,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<ExportedPrompt>> {
+        self.inner.export_prompts(user, after, limit).await
     }
 
     async fn dependents(&self, user: UserId, slug: &str) -> Result<Vec<PromptSummary>> {

@@ -62,7 +62,8 @@ pub use ranking::RankingWeights;
 pub use release::{Label, LabelMove, LabelTarget, Rendered, ResolveRequest, Resolved, Variant};
 pub use search::{Filters, ListQuery, SearchQuery};
 pub use service::{
-    Config, NewVersion, PromptDb, RenderedPrompt, SIGN_IN_LINK_SECS, Swept, VersionsToDelete,
+    Config, EXPORT_PAGE, NewVersion, PromptDb, RenderedPrompt, SIGN_IN_LINK_SECS, Swept,
+    VersionsToDelete,
 };
 pub use session::{
     CSRF_TOKEN_CHARS, CreatedSession, MAX_ISSUER_CHARS, MAX_REFRESH_TOKEN_BYTES, MAX_SUBJECT_CHARS,

@@ -156,9 +156,15 @@ pub trait PromptStore: Send + Sync {
         slug: &str,
         version: u32,
     ) -> Result<Option<PromptVersion>>;
-    /// Every prompt of the user with all its versions (oldest first), labels and label moves
-    /// (oldest first), by slug, read as one consistent snapshot.
-    async fn export_prompts(&self, user: UserId) -> Result<Vec<ExportedPrompt>>;
+    /// A page of the user's prompts in slug order, after `after` (from the start without it),
+    /// at most `limit`, each with all its versions (oldest first), labels and label moves
+    /// (oldest first), the page read as one consistent snapshot.
+    async fn export_prompts(
+        &self,
+        user: UserId,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<ExportedPrompt>>;
     /// The prompts whose current text includes `slug` (`{{> slug…}}`), by slug.
     async fn dependents(&self, user: UserId, slug: &str) -> Result<Vec<PromptSummary>>;
     /// A page of the prompts that pass `spec`, in slug order, and how many pass in all.

@@ -584,6 +584,40 @@ async fn preferences_get_put_patch() {
     );
 }
 
+/// The export is streamed a page of prompts at a time and reads as the service's whole export.
+#[tokio::test]
+async fn export_streams_every_page_as_one_document() {
+    let api = Api::new().await;
+    let total = promptdb_core::EXPORT_PAGE * 2 + 3;
+    for start in (0..total).step_by(100) {
+        let batch: Vec<_> = (start..(start + 100).min(total))
+            .map(|i| json!({ "slug": format!("p-{i:04}"), "name": "P", "content": format!("{i}") }))
+            .collect();
+        api.post("/api/v1/prompts", json!({ "prompts": batch }))
+            .await
+            .expect(StatusCode::CREATED);
+    }
+    api.put("/api/v1/preferences", json!({ "theme": "dark" }))
+        .await
+        .expect(StatusCode::OK);
+    let r = api.get("/api/v1/export").await;
+    assert_eq!(r.headers[header::CONTENT_TYPE], "application/json");
+    let mut streamed = r.expect(StatusCode::OK);
+    let mut whole = serde_json::to_value(
+        api.db
+            .export_user(&promptdb_core::Principal::full(api.alice_id))
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    for doc in [&mut streamed, &mut whole] {
+        doc.as_object_mut().unwrap().remove("exported_at");
+    }
+    assert_eq!(streamed["prompts"].as_array().unwrap().len(), total);
+    assert_eq!(streamed["preferences"]["theme"], "dark");
+    assert_eq!(streamed, whole);
+}
+
 #[tokio::test]
 async fn me_export_and_account_deletion() {
     let api = Api::new().await;

@@ -617,40 +617,63 @@ impl PromptStore for PostgresStore {
     }
 
     #[instrument(level = "debug", skip_all)]
-    async fn export_prompts(&self, user: UserId) -> Result<Vec<ExportedPrompt>, Error> {
-        // One transaction at REPEATABLE READ: a consistent snapshot of everything.
+    async fn export_prompts(
+        &self,
+        user: UserId,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<ExportedPrompt>, Error> {
+        // One transaction at REPEATABLE READ: a consistent snapshot of the page.
         let mut tx = self.user_snapshot_tx(user).await?;
-        let prompt_rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT pk, {PROMPT_COLUMNS} FROM prompts WHERE user_id = $1 ORDER BY pk"
+        let after = after.unwrap_or("");
+        let mut prompt_rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT pk, {PROMPT_COLUMNS} FROM prompts WHERE user_id = $1 AND slug > $2 \
+             ORDER BY slug LIMIT $3"
         )))
         .bind(user.as_uuid())
+        .bind(after)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .fetch_all(&mut *tx)
         .await
         .map_err(map_err)?;
+        let Some(last) = prompt_rows.last() else {
+            tx.commit().await.map_err(map_err)?;
+            return Ok(Vec::new());
+        };
+        let last: String = rows::get(last, "slug")?;
+        // The other lists come in prompt_pk order, and are walked side by side with these.
+        prompt_rows.sort_by_key(|r| r.try_get::<i64, _>("pk").unwrap_or_default());
         let version_rows = sqlx::query(
             "SELECT v.prompt_pk, v.version, v.name, v.description, v.content, v.tags, v.variables, v.created_at, \
              v.kind, v.messages, v.config, v.commit_message, v.usage_count \
-             FROM prompt_versions v JOIN prompts p ON p.pk = v.prompt_pk WHERE p.user_id = $1 \
-             ORDER BY v.prompt_pk, v.version",
+             FROM prompt_versions v JOIN prompts p ON p.pk = v.prompt_pk \
+             WHERE p.user_id = $1 AND p.slug > $2 AND p.slug <= $3 ORDER BY v.prompt_pk, v.version",
         )
         .bind(user.as_uuid())
+        .bind(after)
+        .bind(&last)
         .fetch_all(&mut *tx)
         .await
         .map_err(map_err)?;
         let label_rows = sqlx::query(
             "SELECT l.prompt_pk, l.name, l.target, l.updated_at FROM prompt_labels l \
-             JOIN prompts p ON p.pk = l.prompt_pk WHERE p.user_id = $1 ORDER BY l.prompt_pk, l.name",
+             JOIN prompts p ON p.pk = l.prompt_pk WHERE p.user_id = $1 AND p.slug > $2 AND p.slug <= $3 \
+             ORDER BY l.prompt_pk, l.name",
         )
         .bind(user.as_uuid())
+        .bind(after)
+        .bind(&last)
         .fetch_all(&mut *tx)
         .await
         .map_err(map_err)?;
         let move_rows = sqlx::query(
             "SELECT m.prompt_pk, m.id, m.label, m.from_target, m.to_target, m.actor, m.moved_at \
-             FROM label_moves m JOIN prompts p ON p.pk = m.prompt_pk WHERE p.user_id = $1 \
-             ORDER BY m.prompt_pk, m.id",
+             FROM label_moves m JOIN prompts p ON p.pk = m.prompt_pk \
+             WHERE p.user_id = $1 AND p.slug > $2 AND p.slug <= $3 ORDER BY m.prompt_pk, m.id",
         )
         .bind(user.as_uuid())
+        .bind(after)
+        .bind(&last)
         .fetch_all(&mut *tx)
         .await
         .map_err(map_err)?;

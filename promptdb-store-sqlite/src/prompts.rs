@@ -604,41 +604,60 @@ impl PromptStore for SqliteStore {
     }
 
     #[instrument(level = "debug", skip_all)]
-    async fn export_prompts(&self, user: UserId) -> Result<Vec<ExportedPrompt>, Error> {
-        // One read transaction: a consistent snapshot of prompts, versions and labels.
+    async fn export_prompts(
+        &self,
+        user: UserId,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<ExportedPrompt>, Error> {
+        // One read transaction: a consistent snapshot of the page's prompts, versions and labels.
         let mut conn = self.read().await?;
         let mut tx = conn.begin().await.map_err(map_err)?;
+        let after = after.unwrap_or("");
         let prompt_rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT pk, {PROMPT_COLUMNS} FROM prompts WHERE user_id = ? ORDER BY slug"
+            "SELECT pk, {PROMPT_COLUMNS} FROM prompts WHERE user_id = ? AND slug > ? ORDER BY slug LIMIT ?"
         )))
         .bind(user.as_uuid())
+        .bind(after)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .fetch_all(&mut *tx)
         .await
         .map_err(map_err)?;
+        let Some(last) = prompt_rows.last() else {
+            return Ok(Vec::new());
+        };
+        let last: String = last.try_get("slug").map_err(Error::backend)?;
         let version_rows = sqlx::query(
             "SELECT v.prompt_pk, v.version, v.name, v.description, v.content, v.tags, v.variables, v.created_at, \
              v.kind, v.messages, v.config, v.commit_message, v.usage_count \
-             FROM prompt_versions v JOIN prompts p ON p.pk = v.prompt_pk WHERE p.user_id = ? \
-             ORDER BY v.prompt_pk, v.version",
+             FROM prompt_versions v JOIN prompts p ON p.pk = v.prompt_pk \
+             WHERE p.user_id = ? AND p.slug > ? AND p.slug <= ? ORDER BY v.prompt_pk, v.version",
         )
         .bind(user.as_uuid())
+        .bind(after)
+        .bind(&last)
         .fetch_all(&mut *tx)
         .await
         .map_err(map_err)?;
         let label_rows = sqlx::query(
             "SELECT l.prompt_pk, l.name, l.target, l.updated_at FROM prompt_labels l \
-             JOIN prompts p ON p.pk = l.prompt_pk WHERE p.user_id = ? ORDER BY l.prompt_pk, l.name",
+             JOIN prompts p ON p.pk = l.prompt_pk WHERE p.user_id = ? AND p.slug > ? AND p.slug <= ? \
+             ORDER BY l.prompt_pk, l.name",
         )
         .bind(user.as_uuid())
+        .bind(after)
+        .bind(&last)
         .fetch_all(&mut *tx)
         .await
         .map_err(map_err)?;
         let move_rows = sqlx::query(
             "SELECT m.prompt_pk, m.id, m.label, m.from_target, m.to_target, m.actor, m.moved_at \
-             FROM label_moves m JOIN prompts p ON p.pk = m.prompt_pk WHERE p.user_id = ? \
-             ORDER BY m.prompt_pk, m.id",
+             FROM label_moves m JOIN prompts p ON p.pk = m.prompt_pk \
+             WHERE p.user_id = ? AND p.slug > ? AND p.slug <= ? ORDER BY m.prompt_pk, m.id",
         )
         .bind(user.as_uuid())
+        .bind(after)
+        .bind(&last)
         .fetch_all(&mut *tx)
         .await
         .map_err(map_err)?;

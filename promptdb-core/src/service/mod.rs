@@ -39,6 +39,7 @@ mod releases;
 mod versions;
 
 pub use links::SIGN_IN_LINK_SECS;
+pub use privacy::EXPORT_PAGE;
 
 pub use versions::{NewVersion, VersionsToDelete};
 mod sessions;

@@ -302,6 +302,7 @@ macro_rules! conformance_suite {
             draft_ids_are_per_user,
             preferences_merge_and_remove,
             export_contains_everything,
+            export_comes_in_pages_that_add_up,
             delete_user_removes_everything,
             isolation_get_list_search,
             isolation_update_delete_track,

@@ -146,3 +146,78 @@ pub async fn preferences_merge_and_remove(t: TestStore) {
         expected
     );
 }
+
+/// An export comes in pages of `EXPORT_PAGE` prompts in slug order, each prompt whole (every
+/// version, its labels) also at a page's edge; the pages add up to the whole export, and hold
+/// only the caller's prompts.
+pub async fn export_comes_in_pages_that_add_up(t: TestStore) {
+    use crate::{EXPORT_PAGE, LabelTarget};
+    let h = Harness::new(t).await;
+    let total = EXPORT_PAGE * 2 + EXPORT_PAGE / 2;
+    let slugs: Vec<String> = (0..total).map(|i| format!("p-{i:04}")).collect();
+    for chunk in slugs.chunks(100) {
+        let batch = chunk.iter().map(|s| prompt(s, s, "v1")).collect();
+        h.db.save_prompts(&h.alice, batch).await.unwrap();
+    }
+    h.db.save_prompts(&h.bob, vec![prompt("bobs", "Bob's", "x")])
+        .await
+        .unwrap();
+    let edge = [&slugs[EXPORT_PAGE - 1], &slugs[EXPORT_PAGE]];
+    for s in edge {
+        let patch = PromptPatch {
+            content: Some("v2".into()),
+            ..PromptPatch::default()
+        };
+        h.db.update_prompt(&h.alice, s, patch).await.unwrap();
+    }
+    h.db.set_label(&h.alice, edge[1], "staging", LabelTarget::version(1))
+        .await
+        .unwrap();
+
+    let mut pages = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = h.db.export_page(&h.alice, after.as_deref()).await.unwrap();
+        assert!(page.len() <= EXPORT_PAGE);
+        after = page.last().map(|p| p.prompt.slug.to_string());
+        let last = page.len() < EXPORT_PAGE;
+        pages.push(page);
+        if last {
+            break;
+        }
+    }
+    assert_eq!(
+        pages.iter().map(Vec::len).collect::<Vec<_>>(),
+        [EXPORT_PAGE, EXPORT_PAGE, EXPORT_PAGE / 2]
+    );
+    let all: Vec<_> = pages.into_iter().flatten().collect();
+    let got: Vec<&str> = all.iter().map(|p| p.prompt.slug.as_str()).collect();
+    assert_eq!(got, slugs, "every prompt once, in slug order");
+    for p in &all {
+        let edited = edge.contains(&&p.prompt.slug.to_string());
+        assert_eq!(
+            p.versions.len(),
+            if edited { 2 } else { 1 },
+            "{}",
+            p.prompt.slug
+        );
+        assert_eq!(p.versions[0].content, "v1");
+    }
+    let labelled = &all[EXPORT_PAGE];
+    assert_eq!(labelled.labels.len(), 1);
+    assert_eq!(labelled.labels[0].name, "staging");
+    assert_eq!(labelled.label_moves.len(), 1);
+    assert_eq!(labelled.versions[0].labels, ["staging"]);
+    let whole = h.db.export_user(&h.alice).await.unwrap();
+    assert_eq!(whole.prompts, all, "the pages add up to the export");
+    assert_eq!(
+        h.db.export_page(&h.alice, Some(&slugs[total - 1]))
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
+    let bobs = h.db.export_page(&h.bob, None).await.unwrap();
+    assert_eq!(bobs.len(), 1);
+    assert_eq!(bobs[0].prompt.slug.as_str(), "bobs");
+}
