@@ -61,6 +61,9 @@ pub enum Error {
     /// The storage backend cannot be reached right now; retrying later may succeed.
     #[error("storage unavailable: {0}")]
     Unavailable(#[source] BoxError),
+    /// The database's disk is full: reads go on, writes fail until space is freed.
+    #[error("storage full: {0}")]
+    StorageFull(#[source] BoxError),
     /// The storage backend failed in an unexpected way.
     #[error("storage error: {0}")]
     Backend(#[source] BoxError),
@@ -121,6 +124,7 @@ impl Error {
             Self::Unauthorized => "unauthorized",
             Self::Forbidden { .. } => "forbidden",
             Self::Unavailable(_) => "unavailable",
+            Self::StorageFull(_) => "storage_full",
             Self::Backend(_) => "internal",
         }
     }
@@ -150,6 +154,9 @@ impl Error {
 
     /// Whether the error is the caller's to fix (as opposed to a server-side failure).
     pub fn is_client_error(&self) -> bool {
-        !matches!(self, Self::Unavailable(_) | Self::Backend(_))
+        !matches!(
+            self,
+            Self::Unavailable(_) | Self::StorageFull(_) | Self::Backend(_)
+        )
     }
 }

@@ -76,6 +76,7 @@ impl ApiError {
                 Error::Unauthorized => StatusCode::UNAUTHORIZED,
                 Error::Forbidden { .. } => StatusCode::FORBIDDEN,
                 Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+                Error::StorageFull(_) => StatusCode::INSUFFICIENT_STORAGE,
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
             },
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
@@ -89,12 +90,14 @@ impl ApiError {
     /// The body: server-side failures are logged in full and reported without details.
     pub fn detail(&self) -> ErrorDetail {
         match self {
-            Self::Core(e @ (Error::Unavailable(_) | Error::Backend(_))) => {
+            Self::Core(e @ (Error::Unavailable(_) | Error::StorageFull(_) | Error::Backend(_))) => {
                 tracing::error!(error = %e, source = ?std::error::Error::source(e), "request failed");
-                let message = if matches!(e, Error::Unavailable(_)) {
-                    "the database is unavailable; try again shortly"
-                } else {
-                    "internal error"
+                let message = match e {
+                    Error::Unavailable(_) => "the database is unavailable; try again shortly",
+                    Error::StorageFull(_) => {
+                        "the database's disk is full: nothing was written; reading still works, and writing will again once space is freed"
+                    }
+                    _ => "internal error",
                 };
                 ErrorDetail {
                     code: e.code(),

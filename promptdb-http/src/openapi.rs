@@ -131,6 +131,9 @@ impl Builder {
             codes.extend([401, 403]);
         }
         codes.extend([500, 503]);
+        if method != "get" {
+            codes.push(507);
+        }
         if body.is_some() {
             codes.extend([400, 413, 422]);
         }
@@ -150,6 +153,9 @@ impl Builder {
                 422 => "Invalid input; `error.field` names the field",
                 500 => "Internal error",
                 503 => "Database unavailable; retry later",
+                507 => {
+                    "The database's disk is full: nothing was written (`storage_full`); reads still work"
+                }
                 _ => "Error",
             };
             responses.insert(

@@ -203,6 +203,8 @@ pub(crate) fn map_err(e: sqlx::Error) -> Error {
             {
                 unavailable(e)
             }
+            // 53100: disk_full; 53200: out_of_memory is not this.
+            Some("53100") => Error::StorageFull(Box::new(e)),
             _ => Error::backend(e),
         },
         _ => Error::backend(e),

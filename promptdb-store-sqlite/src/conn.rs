@@ -7,11 +7,14 @@
 
 use std::{
     ops::{Deref, DerefMut},
-    sync::Mutex as SyncMutex,
+    sync::{
+        Mutex as SyncMutex,
+        atomic::{AtomicBool, Ordering},
+    },
 };
 
 use promptdb_core::Error;
-use sqlx::{ConnectOptions, SqliteConnection, sqlite::SqliteConnectOptions};
+use sqlx::{ConnectOptions, Connection as _, SqliteConnection, sqlite::SqliteConnectOptions};
 use tokio::sync::{Mutex, MutexGuard, Semaphore, SemaphorePermit};
 
 fn closed() -> Error {
@@ -24,7 +27,11 @@ fn connect_error(e: sqlx::Error) -> Error {
 
 #[derive(Debug)]
 pub(crate) struct Connections {
+    /// `None` when closed, or while a broken writer waits to be replaced.
     writer: Mutex<Option<SqliteConnection>>,
+    /// How to open a new writer (`None` in memory, where the connection is the database).
+    writer_options: Option<SqliteConnectOptions>,
+    closed: AtomicBool,
     /// `None` in memory, where the writer's connection is the only one that sees the data.
     readers: Option<ReadPool>,
 }
@@ -56,15 +63,39 @@ impl Connections {
         };
         Ok(Self {
             writer: Mutex::new(Some(writer)),
+            writer_options: readers.as_ref().map(|r| r.options.clone()),
+            closed: AtomicBool::new(false),
             readers,
         })
     }
 
     /// The writer connection, exclusively.
+    ///
+    /// A write starts outside any transaction. When SQLite has already rolled a transaction back
+    /// by itself (a full disk: `SQLITE_FULL`), sqlx's own rollback of it fails and sqlx goes on
+    /// counting the transaction as open, refusing every later `BEGIN`: such a writer is closed
+    /// (which rolls back whatever is left) and replaced, so that writes work again as soon as
+    /// the disk has room.
     pub(crate) async fn write(&self) -> Result<WriteConn<'_>, Error> {
-        let guard = self.writer.lock().await;
-        if guard.is_none() {
+        let mut guard = self.writer.lock().await;
+        if self.closed.load(Ordering::Acquire) {
             return Err(closed());
+        }
+        if let Some(conn) = guard.as_mut()
+            && conn.is_in_transaction()
+        {
+            // A dropped transaction's rollback may still be queued: let it run, then look again.
+            let _ = conn.ping().await;
+            if conn.is_in_transaction() && self.writer_options.is_some() {
+                tracing::warn!("the SQLite writer was left inside a transaction; reconnecting");
+                if let Some(old) = guard.take() {
+                    let _ = old.close().await;
+                }
+            }
+        }
+        if guard.is_none() {
+            let options = self.writer_options.as_ref().ok_or_else(closed)?;
+            *guard = Some(options.connect().await.map_err(connect_error)?);
         }
         Ok(WriteConn(guard))
     }
@@ -105,7 +136,9 @@ impl Connections {
                 let _ = sqlx::Connection::close(conn).await;
             }
         }
-        if let Some(conn) = self.writer.lock().await.take() {
+        let mut writer = self.writer.lock().await;
+        self.closed.store(true, Ordering::Release);
+        if let Some(conn) = writer.take() {
             let _ = sqlx::Connection::close(conn).await;
         }
     }

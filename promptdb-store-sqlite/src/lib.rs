@@ -149,6 +149,10 @@ pub(crate) fn map_err(e: sqlx::Error) -> Error {
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => unavailable(e),
         // SQLITE_BUSY after the busy timeout: another process holds the write lock.
         sqlx::Error::Database(db) if db.code().as_deref() == Some("5") => unavailable(e),
+        // SQLITE_FULL: the disk (or the file size limit) is full; the transaction rolled back.
+        sqlx::Error::Database(db) if db.code().as_deref() == Some("13") => {
+            Error::StorageFull(Box::new(e))
+        }
         _ => Error::backend(e),
     }
 }

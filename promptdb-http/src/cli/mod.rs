@@ -328,7 +328,7 @@ fn exit_code(e: &Error) -> u8 {
         Error::Invalid { .. } => 4,
         Error::Conflict { .. } | Error::QuotaExceeded { .. } => 5,
         Error::Unauthorized | Error::Forbidden { .. } => 6,
-        Error::Unavailable(_) => 7,
+        Error::Unavailable(_) | Error::StorageFull(_) => 7,
         _ => 1,
     }
 }

@@ -50,6 +50,10 @@ pub(super) fn failure_message(e: &promptdb_core::Error) -> String {
             tracing::error!(error = %e, source = ?std::error::Error::source(e), "MCP request failed");
             "the database is unavailable; try again shortly".to_owned()
         }
+        Error::StorageFull(_) => {
+            tracing::error!(error = %e, source = ?std::error::Error::source(e), "MCP request failed");
+            "the database's disk is full: nothing was written; reading still works".to_owned()
+        }
         Error::Backend(_) => {
             tracing::error!(error = %e, source = ?std::error::Error::source(e), "MCP request failed");
             "internal error".to_owned()
