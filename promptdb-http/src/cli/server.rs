@@ -7,7 +7,10 @@ use crate::{AppState, LogFormat, Settings, redact_url};
 
 fn init_tracing(format: LogFormat) {
     // Logs go to stderr: stdout belongs to the MCP protocol under `stdio`.
-    crate::telemetry::init_tracing(format, true);
+    // Colours only for a person at a terminal: not in files, pipes or a service's journal.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    crate::telemetry::init_tracing(format, ansi);
 }
 
 /// A future that completes on Ctrl-C or SIGTERM. The handlers are installed when this is
