@@ -14,14 +14,15 @@ use crate::{
     ApiKey, ApiKeyId, Draft, DraftId, DraftSummary, Preferences, Prompt, PromptId, PromptSummary,
     PromptVersion, Result, SecretHash, Session, Store, TagCount, User, UserId,
     export::ExportedPrompt,
+    harvest::{Candidate, CandidateId, CandidateStatus},
     ranking::SearchCandidate,
     release::{Label, LabelMove},
     search::{ListSpec, SearchSpec, SlugPageSpec},
     store::{
-        ApiKeyStore, DraftSaved, DraftStore, FolderCount, IdentityStore, Inserted, LabelMutator,
-        LabelStore, MetaStore, PreferenceStore, PreferencesMutator, PromptMutator, PromptRecord,
-        PromptStore, Ranked, Resolution, Scorer, Selector, SessionStore, StoredApiKey, UserStore,
-        VariantPicker, VersionDeletion,
+        ApiKeyStore, CandidateStore, CandidatesQueued, DraftSaved, DraftStore, FolderCount,
+        IdentityStore, Inserted, LabelMutator, LabelStore, MetaStore, PreferenceStore,
+        PreferencesMutator, PromptMutator, PromptRecord, PromptStore, Ranked, Resolution, Scorer,
+        Selector, SessionStore, StoredApiKey, UserStore, VariantPicker, VersionDeletion,
     },
 };
 
@@ -277,6 +278,61 @@ impl DraftStore for CachedStore {
 
     async fn purge_expired_drafts(&self, now: DateTime<Utc>) -> Result<u64> {
         self.inner.purge_expired_drafts(now).await
+    }
+}
+
+#[async_trait]
+impl CandidateStore for CachedStore {
+    async fn queue_candidates(
+        &self,
+        user: UserId,
+        candidates: &[Candidate],
+        max_pending: usize,
+        now: DateTime<Utc>,
+    ) -> Result<CandidatesQueued> {
+        self.inner
+            .queue_candidates(user, candidates, max_pending, now)
+            .await
+    }
+
+    async fn candidates(
+        &self,
+        user: UserId,
+        now: DateTime<Utc>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<Candidate>> {
+        self.inner.candidates(user, now, offset, limit).await
+    }
+
+    async fn pending_candidates(&self, user: UserId, now: DateTime<Utc>) -> Result<u64> {
+        self.inner.pending_candidates(user, now).await
+    }
+
+    async fn candidate(
+        &self,
+        user: UserId,
+        id: CandidateId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Candidate>> {
+        self.inner.candidate(user, id, now).await
+    }
+
+    async fn set_candidate_status(
+        &self,
+        user: UserId,
+        id: CandidateId,
+        from: CandidateStatus,
+        to: CandidateStatus,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        self.inner
+            .set_candidate_status(user, id, from, to, now)
+            .await
+    }
+
+    async fn purge_expired_candidates(&self, now: DateTime<Utc>) -> Result<u64> {
+        self.inner.purge_expired_candidates(now).await
     }
 }
 

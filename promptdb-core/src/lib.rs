@@ -26,6 +26,7 @@ mod draft;
 mod error;
 pub mod export;
 pub mod folder;
+pub mod harvest;
 mod ids;
 pub mod page;
 mod preferences;
@@ -62,8 +63,8 @@ pub use ranking::RankingWeights;
 pub use release::{Label, LabelMove, LabelTarget, Rendered, ResolveRequest, Resolved, Variant};
 pub use search::{Filters, ListQuery, SearchQuery};
 pub use service::{
-    Config, EXPORT_PAGE, NewVersion, PromptDb, RenderedPrompt, SIGN_IN_LINK_SECS, Swept,
-    VersionsToDelete,
+    Config, EXPORT_PAGE, MAX_CANDIDATE_OFFSET, MAX_CANDIDATE_PAGE, MAX_PROPOSALS_PER_HARVEST,
+    NewVersion, PromptDb, RenderedPrompt, SIGN_IN_LINK_SECS, Swept, VersionsToDelete,
 };
 pub use session::{
     CSRF_TOKEN_CHARS, CreatedSession, MAX_ISSUER_CHARS, MAX_REFRESH_TOKEN_BYTES, MAX_SUBJECT_CHARS,

@@ -19,6 +19,7 @@ use crate::{
     ApiKey, ApiKeyId, Draft, DraftId, DraftSummary, Preferences, Prompt, PromptId, PromptSummary,
     PromptVersion, Result, SecretHash, Session, Slug, TagCount, User, UserId,
     export::ExportedPrompt,
+    harvest::{Candidate, CandidateId, CandidateStatus, Harvested},
     ranking::{RankFeatures, SearchCandidate},
     release::{Label, LabelMove, LabelTarget},
     search::{ListSpec, SearchSpec, SlugPageSpec},
@@ -95,6 +96,63 @@ pub enum DraftSaved {
     TooMany,
     /// Not written: the id belongs to somebody else's draft.
     NotOwned,
+}
+
+/// The outcome of queuing harvest candidates.
+#[derive(Debug, Clone)]
+pub enum CandidatesQueued {
+    /// Queued (or counted again, or skipped as already reviewed).
+    Done(Harvested),
+    /// Nothing written: the new candidates would take the user past the pending maximum.
+    TooMany,
+}
+
+/// Harvest candidates: the review queue.
+#[async_trait]
+pub trait CandidateStore: Send + Sync {
+    /// Queues `candidates` (distinct `content_hash`es), all or nothing. One the user already has
+    /// waiting with the same hash is counted again instead (occurrences and sessions added, the
+    /// higher score, the fresh `similar` and `duplicate_of` kept); one the user accepted or
+    /// dismissed, and that has not expired, is skipped; an expired one is replaced. Refused with
+    /// [`CandidatesQueued::TooMany`] when the new ones would take the user's unexpired pending
+    /// candidates past `max_pending`.
+    async fn queue_candidates(
+        &self,
+        user: UserId,
+        candidates: &[Candidate],
+        max_pending: usize,
+        now: DateTime<Utc>,
+    ) -> Result<CandidatesQueued>;
+    /// Unexpired pending candidates, highest score first (a model's, which have none, count as
+    /// 1), then newest first; `limit` of them after skipping `offset`.
+    async fn candidates(
+        &self,
+        user: UserId,
+        now: DateTime<Utc>,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<Candidate>>;
+    /// How many unexpired candidates are pending.
+    async fn pending_candidates(&self, user: UserId, now: DateTime<Utc>) -> Result<u64>;
+    /// An unexpired candidate, in any status.
+    async fn candidate(
+        &self,
+        user: UserId,
+        id: CandidateId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Candidate>>;
+    /// Moves an unexpired candidate from `from` to `to`; `false` when it is not in `from` (or
+    /// does not exist).
+    async fn set_candidate_status(
+        &self,
+        user: UserId,
+        id: CandidateId,
+        from: CandidateStatus,
+        to: CandidateStatus,
+        now: DateTime<Utc>,
+    ) -> Result<bool>;
+    /// Deletes every user's expired candidates.
+    async fn purge_expired_candidates(&self, now: DateTime<Utc>) -> Result<u64>;
 }
 
 /// Users.
@@ -455,6 +513,7 @@ pub trait Store:
     + PromptStore
     + LabelStore
     + DraftStore
+    + CandidateStore
     + PreferenceStore
     + ApiKeyStore
     + IdentityStore

@@ -24,6 +24,7 @@ use sqlx::{
     postgres::{PgConnectOptions, PgPoolOptions},
 };
 
+mod candidates;
 mod drafts;
 mod keys;
 mod labels;

@@ -19,6 +19,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use crate::conn::{Connections, ReadConn, WriteConn};
 
 mod backup;
+mod candidates;
 mod conn;
 mod drafts;
 mod keys;

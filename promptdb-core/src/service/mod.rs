@@ -30,6 +30,7 @@ use crate::{
 };
 
 mod drafts;
+mod harvest;
 mod keys;
 mod links;
 mod preferences;
@@ -38,6 +39,7 @@ mod prompts;
 mod releases;
 mod versions;
 
+pub use harvest::{MAX_CANDIDATE_OFFSET, MAX_CANDIDATE_PAGE, MAX_PROPOSALS_PER_HARVEST};
 pub use links::SIGN_IN_LINK_SECS;
 pub use privacy::EXPORT_PAGE;
 
@@ -68,6 +70,8 @@ pub struct Config {
     pub max_versions_per_prompt: u64,
     /// Most bytes of text a user stores across every version of every prompt.
     pub max_stored_bytes_per_user: u64,
+    /// Most harvest candidates waiting for a user's review.
+    pub max_pending_candidates: usize,
     /// How long a verified API key is trusted without asking the store again, in seconds. A key
     /// revoked through another server stays usable on this one for at most this long. Browser
     /// sessions and identity mappings are cached as long.
@@ -89,6 +93,7 @@ impl Default for Config {
             max_prompts_per_user: 100_000,
             max_versions_per_prompt: 5_000,
             max_stored_bytes_per_user: 1 << 30,
+            max_pending_candidates: crate::harvest::MAX_PENDING_CANDIDATES,
             auth_cache_ttl_secs: 30,
             session_ttl_secs: 7 * 24 * 60 * 60,
             protected_labels: vec![crate::release::PRODUCTION.to_owned()],
@@ -116,6 +121,12 @@ impl Config {
             return Err(Error::invalid(
                 "draft_ttl_secs",
                 "must be between 60 seconds and a year",
+            ));
+        }
+        if !(1..=100_000).contains(&self.max_pending_candidates) {
+            return Err(Error::invalid(
+                "max_pending_candidates",
+                "must be between 1 and 100000",
             ));
         }
         if !(1..=10_000).contains(&self.max_drafts_per_user) {
@@ -166,6 +177,8 @@ pub struct Swept {
     pub drafts: u64,
     /// Ended browser sessions deleted.
     pub sessions: u64,
+    /// Expired harvest candidates deleted.
+    pub candidates: u64,
 }
 
 /// PromptDB as a library: validation, ranking, versioning and user scoping over a [`Store`].
@@ -356,10 +369,26 @@ impl PromptDb {
                 0
             }
         };
-        if drafts + sessions > 0 {
-            tracing::info!(drafts, sessions, "expired drafts and sessions deleted");
+        let candidates = match self.store().purge_expired_candidates(now).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(error = %e, "candidate sweep failed");
+                0
+            }
+        };
+        if drafts + sessions + candidates > 0 {
+            tracing::info!(
+                drafts,
+                sessions,
+                candidates,
+                "expired drafts, sessions and candidates deleted"
+            );
         }
-        Swept { drafts, sessions }
+        Swept {
+            drafts,
+            sessions,
+            candidates,
+        }
     }
 
     /// Recomputes stored ranking scores if they were computed with other weights than the

@@ -341,6 +341,10 @@ macro_rules! conformance_suite {
             export_contains_releases,
             versions_are_forced_and_deleted,
             prompts_page_in_slug_order,
+            harvest_queue_accept_and_dismiss,
+            harvest_flags_duplicates_and_merges_repeats,
+            harvest_failed_accept_keeps_the_candidate,
+            harvest_limits_and_expiry,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {

@@ -2,6 +2,7 @@
 
 mod concurrency;
 mod drafts;
+mod harvest;
 mod isolation;
 mod keys;
 mod limits;
@@ -14,6 +15,7 @@ mod sessions;
 
 pub use concurrency::*;
 pub use drafts::*;
+pub use harvest::*;
 pub use isolation::*;
 pub use keys::*;
 pub use limits::*;
