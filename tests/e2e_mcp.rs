@@ -35,6 +35,22 @@ fn python_sdk_over_the_stateless_2026_protocol() {
     assert_success("python 2026-07-28 client", &out);
 }
 
+/// Harvest over MCP, the Python SDK acting as the host's model: the `harvest` prompt, then
+/// `harvest_session` and the review tools, in both protocol eras.
+#[test]
+fn python_sdk_harvests_a_conversation() {
+    for era in ["http", "modern"] {
+        // A server each: the second era would find the first one's harvest already reviewed.
+        let server = ServerProcess::start(&promptdb_bin(), &[]);
+        let out = output(
+            Command::new(python())
+                .arg(root().join("tests/e2e/python/harvest_client.py"))
+                .args([era, &server.mcp_url(), &server.api_key]),
+        );
+        assert_success(&format!("python harvest client ({era})"), &out);
+    }
+}
+
 /// About 1000 generated cases (schema-shaped and mutated tool arguments, malformed JSON-RPC,
 /// oversized bodies, wrong headers and sessions, concurrent requests sharing an id) against the
 /// real binary: every answer in time, below 500, well formed, and the server still healthy.

@@ -767,6 +767,8 @@ fn build() -> (Value, Vec<Operation>) {
     );
 
     // What a client does next with what it got back.
+    #[cfg(feature = "harvest")]
+    harvest_ops(&mut b, limit);
     let first_slug = json!({ "slug": "$response.body#/prompts/0/slug" });
     for (name, to) in [
         ("GetPrompt", "getPrompt"),
@@ -814,7 +816,7 @@ fn build() -> (Value, Vec<Operation>) {
         "servers": [{ "url": "/" }],
         "security": [{ "bearerAuth": [] }],
         "tags": [
-            { "name": "prompts" }, { "name": "releases" }, { "name": "drafts" }, { "name": "account" }, { "name": "health" }
+            { "name": "prompts" }, { "name": "releases" }, { "name": "drafts" }, { "name": "harvest" }, { "name": "account" }, { "name": "health" }
         ],
         "paths": b.paths,
         "components": {
@@ -825,6 +827,133 @@ fn build() -> (Value, Vec<Operation>) {
         },
     });
     (doc, b.operations)
+}
+
+/// The harvest review queue and transcript upload.
+#[cfg(feature = "harvest")]
+fn harvest_ops(b: &mut Builder, limit: impl Fn() -> Value) {
+    use promptdb_core::harvest::{
+        AcceptCandidate, Accepted, Candidate, Harvested, MAX_SOURCE_CHARS, Submission,
+    };
+
+    use crate::rest::{CandidateList, HarvestReport, MAX_UPLOAD_BYTES};
+
+    let list = b.schema::<CandidateList>();
+    b.op(
+        "get",
+        "/api/v1/candidates",
+        "listCandidates",
+        "harvest",
+        "Harvest candidates waiting for review, best first",
+        vec![
+            limit(),
+            query_param(
+                "offset",
+                "How many to skip, at most 100000",
+                json!({ "type": "integer", "minimum": 0, "maximum": promptdb_core::MAX_CANDIDATE_OFFSET }),
+            ),
+        ],
+        None,
+        (200, "A page of the queue", Some(list)),
+        &[422],
+        false,
+    );
+    let submission = b.schema::<Submission>();
+    let harvested = b.schema::<Harvested>();
+    b.op(
+        "post",
+        "/api/v1/candidates",
+        "submitCandidates",
+        "harvest",
+        "Queue prompts found in a conversation, all or nothing; ones already waiting are counted again, ones already reviewed are skipped",
+        vec![],
+        Some(submission),
+        (201, "What reached the queue", Some(harvested.clone())),
+        &[409],
+        false,
+    );
+    let id = || path_param("id", "The candidate's id (UUID)", uuid_schema());
+    let candidate = b.schema::<Candidate>();
+    b.op(
+        "get",
+        "/api/v1/candidates/{id}",
+        "getCandidate",
+        "harvest",
+        "A candidate, in any status, until it expires (30 days)",
+        vec![id()],
+        None,
+        (200, "The candidate", Some(candidate)),
+        &[404, 422],
+        false,
+    );
+    let accept = b.schema::<AcceptCandidate>();
+    let accepted = b.schema::<Accepted>();
+    b.op(
+        "post",
+        "/api/v1/candidates/{id}/accept",
+        "acceptCandidate",
+        "harvest",
+        "Save a candidate as a new prompt, or with `into` as a new version of a saved one; absent fields keep the candidate's",
+        vec![id()],
+        Some(accept),
+        (200, "What was saved", Some(accepted)),
+        &[404, 409],
+        false,
+    );
+    b.op(
+        "post",
+        "/api/v1/candidates/{id}/dismiss",
+        "dismissCandidate",
+        "harvest",
+        "Turn a candidate down; later harvests do not propose it again",
+        vec![id()],
+        None,
+        (204, "Dismissed", None),
+        &[404, 409, 422],
+        false,
+    );
+    let report = b.schema::<HarvestReport>();
+    b.op(
+        "post",
+        "/api/v1/harvest",
+        "harvestTranscript",
+        "harvest",
+        "Upload one transcript, its format named by the Content-Type: a Claude Code .jsonl session log (`application/x-ndjson`), a ChatGPT `conversations.json` (`application/json`), a Markdown or text chat log (`text/markdown`, `text/plain`); at most 16 MiB. Its reusable prompts are found without a model and queued for review; lines or conversations that cannot be read are skipped and counted",
+        vec![query_param(
+            "name",
+            "The file's name, recorded as the candidates' source",
+            json!({ "type": "string", "pattern": validate::SINGLE_LINE_PATTERN, "maxLength": MAX_SOURCE_CHARS }),
+        )],
+        None,
+        (201, "What was read and what reached the queue", Some(report)),
+        &[400, 409, 413, 422],
+        false,
+    );
+    if let Some(op) = b
+        .paths
+        .get_mut("/api/v1/harvest")
+        .and_then(|p| p.get_mut("post"))
+    {
+        // Files as they are: any bytes (text that is not UTF-8 is read leniently).
+        let file = json!({ "type": "string", "format": "binary", "maxLength": MAX_UPLOAD_BYTES });
+        op["requestBody"] = json!({
+            "required": true,
+            "content": {
+                "application/x-ndjson": { "schema": file.clone() },
+                "application/json": { "schema": { "type": "array", "description": "A ChatGPT data export's conversations" } },
+                "text/markdown": { "schema": file.clone() },
+                "text/plain": { "schema": file },
+            },
+        });
+    }
+    b.link(
+        "post",
+        "/api/v1/candidates",
+        201,
+        "GetCandidate",
+        "getCandidate",
+        json!({ "id": "$response.body#/added/0/id" }),
+    );
 }
 
 /// Rules that span fields, which the types alone do not state.
@@ -861,6 +990,10 @@ fn refine(schemas: &mut Map<String, Value>) {
                 "type": ["integer", "null"], "minimum": 1, "maximum": validate::MAX_PAGE_LIMIT,
             },
         });
+    }
+    // A new prompt's slug or an existing prompt to add a version to, not both.
+    if let Some(accept) = schemas.get_mut("AcceptCandidate") {
+        accept["not"] = json!({ "required": ["into", "slug"] });
     }
     // A version or a label, not both.
     if let Some(resolve) = schemas.get_mut("ResolveRequest") {

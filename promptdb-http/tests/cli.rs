@@ -634,3 +634,85 @@ fn releases_from_the_command_line() {
     );
     drop(server);
 }
+
+#[cfg(feature = "harvest")]
+#[test]
+fn harvest_transcripts_and_review_the_queue() {
+    let fixtures =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../promptdb-core/tests/fixtures/harvest");
+    let fixtures = fixtures.to_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+
+    // A dry run needs no database and writes nothing.
+    let dry = json(&ok(run(
+        d,
+        &["--json", "harvest", "--dry-run", fixtures],
+        None,
+    )));
+    assert_eq!(dry["read"]["malformed"], 1, "{dry}");
+    let proposed = dry["proposals"].as_array().unwrap().len();
+    assert!(proposed >= 10, "{dry}");
+    assert!(
+        !d.join("promptdb.sqlite3").exists(),
+        "the dry run opened no database"
+    );
+
+    // A saved prompt the harvest will find again.
+    ok(run(
+        d,
+        &[
+            "add",
+            "--slug",
+            "lifetimes",
+            "--name",
+            "Lifetimes",
+            "--content",
+            "Review this Rust code for lifetime bugs:\n{{code}}",
+        ],
+        None,
+    ));
+    let out = ok(run(d, &["harvest", fixtures], None));
+    assert!(
+        out.contains(&format!(
+            "Found {proposed} prompts worth keeping: {proposed} new"
+        )),
+        "{out}"
+    );
+    // Again: nothing new, each counted again.
+    let again = json(&ok(run(d, &["--json", "harvest", fixtures], None)));
+    assert_eq!(again["harvested"]["added"], serde_json::json!([]));
+    assert_eq!(
+        again["harvested"]["merged"].as_array().unwrap().len(),
+        proposed
+    );
+
+    // Review: the best one (the lifetime review, which resembles `lifetimes`) into that prompt,
+    // a bad slug asked again, then save one, dismiss one, skip one, quit.
+    let out = ok(run(
+        d,
+        &["harvest", "review"],
+        Some("u\nx\na Not A Slug\na\nd\ns\nq\n"),
+    ));
+    assert!(out.contains("Resembles `lifetimes`"), "{out}");
+    assert!(out.contains("Saved as version 2 of `lifetimes`"), "{out}");
+    assert!(out.contains("Answer a, u, d, s or q."), "{out}");
+    assert!(out.contains("Not saved:"), "{out}");
+    assert!(out.contains("Saved 2, dismissed 1, skipped 1."), "{out}");
+    let got = json(&ok(run(d, &["--json", "get", "lifetimes"], None)));
+    assert_eq!(got["version"], 2);
+    let ls = ok(run(d, &["ls"], None));
+    assert_eq!(ls.lines().count(), 2, "lifetimes and the one saved: {ls}");
+
+    // What it cannot read, it says, naming the file (exit 4: invalid input).
+    let notes = d.join("notes.txt");
+    std::fs::write(&notes, "just some notes\n").unwrap();
+    let bad = run(d, &["harvest", notes.to_str().unwrap()], None);
+    assert_eq!(code(&bad), 4);
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("notes.txt"),
+        "{bad:?}"
+    );
+    let missing = run(d, &["harvest", "/no/such/dir"], None);
+    assert_eq!(code(&missing), 4);
+}

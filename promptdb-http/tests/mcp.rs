@@ -505,7 +505,9 @@ async fn read_only_principals_cannot_write_and_users_are_isolated() {
     tool_error(call(&bob, "delete_prompt", json!({"slug": "mine"})).await);
     let list = ok(call(&bob, "list_prompts", json!({})).await);
     assert_eq!(list["prompts"], json!([]));
-    assert!(bob.list_all_prompts().await.unwrap().is_empty());
+    // Nothing of Alice's: at most the built-in `harvest` prompt.
+    let listed = bob.list_all_prompts().await.unwrap();
+    assert!(listed.iter().all(|p| p.name == "harvest"), "{listed:?}");
     assert!(
         bob.read_resource(ReadResourceRequestParams::new("prompt://mine"))
             .await
@@ -704,4 +706,95 @@ async fn chat_prompts_are_role_tagged_messages() {
         got["resolved"]["rendered"][2]["content"],
         "Tell me about x."
     );
+}
+
+#[cfg(feature = "harvest")]
+#[tokio::test]
+async fn harvest_prompt_and_review_tools() {
+    let f = fixture().await;
+    // The built-in prompt is listed and asks the model to call harvest_session.
+    let prompts = f.client.list_all_prompts().await.unwrap();
+    let harvest = prompts
+        .iter()
+        .find(|p| p.name == "harvest")
+        .expect("listed");
+    assert_eq!(harvest.arguments.as_ref().unwrap()[0].name, "focus");
+    let mut params = GetPromptRequestParams::new("harvest");
+    params.arguments = Some(json!({"focus": "SQL prompts"}).as_object().unwrap().clone());
+    let got = f.client.get_prompt(params).await.unwrap();
+    let text = serde_json::to_value(&got.messages[0]).unwrap()["content"]["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        text.contains("harvest_session") && text.contains("Focus on: SQL prompts"),
+        "{text}"
+    );
+
+    save(
+        &f.client,
+        "sql-review",
+        "Review this SQL query for performance problems:\n{{query}}",
+        &[],
+    )
+    .await;
+    let done = ok(call(
+        &f.client,
+        "harvest_session",
+        json!({"source": "a chat", "prompts": [
+            {"name": "SQL review", "content": "Review this SQL query for performance problems and suggest indexes:\n{{query}}",
+             "reason": "asked twice", "excerpt": "Review this SQL query ...", "tags": ["sql"]},
+            {"name": "Standup", "content": "Turn these notes into a standup update: {{notes}}"}
+        ]}),
+    )
+    .await);
+    let added = done["added"].as_array().unwrap();
+    assert_eq!(added.len(), 2);
+    assert_eq!(added[0]["origin"], "model");
+    assert_eq!(added[0]["similar"][0]["slug"], "sql-review");
+
+    let list = ok(call(&f.client, "list_candidates", json!({})).await);
+    assert_eq!(list["pending"], 2);
+    let sql = added[0]["id"].as_str().unwrap();
+    let standup = added[1]["id"].as_str().unwrap();
+    let accepted = ok(call(
+        &f.client,
+        "accept_candidate",
+        json!({"id": sql, "into": "sql-review"}),
+    )
+    .await);
+    assert_eq!(accepted["created"], false);
+    assert_eq!(accepted["prompt"]["version"], 2);
+    let accepted = ok(call(
+        &f.client,
+        "accept_candidate",
+        json!({"id": standup, "slug": "standup"}),
+    )
+    .await);
+    assert_eq!(accepted["prompt"]["slug"], "standup");
+    let e = tool_error(call(&f.client, "dismiss_candidate", json!({"id": standup})).await);
+    assert!(e.contains("accepted already"), "{e}");
+    let e = tool_error(call(&f.client, "accept_candidate", json!({"id": "nope"})).await);
+    assert!(e.contains("id"), "{e}");
+    let e = tool_error(call(&f.client, "harvest_session", json!({"prompts": []})).await);
+    assert!(e.contains("candidates"), "{e}");
+    assert_eq!(
+        ok(call(&f.client, "list_candidates", json!({})).await)["pending"],
+        0
+    );
+
+    // A user's own `harvest` prompt takes the built-in one's place.
+    save(&f.client, "harvest", "My own harvest notes", &[]).await;
+    let prompts = f.client.list_all_prompts().await.unwrap();
+    assert_eq!(prompts.iter().filter(|p| p.name == "harvest").count(), 1);
+    let got = f
+        .client
+        .get_prompt(GetPromptRequestParams::new("harvest"))
+        .await
+        .unwrap();
+    let text = serde_json::to_value(&got.messages[0]).unwrap()["content"]["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(text, "My own harvest notes");
 }

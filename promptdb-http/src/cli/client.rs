@@ -534,6 +534,115 @@ impl Client {
                 .map(drop),
         }
     }
+    /// Queues what the extractor proposed: locally in one write; on a server, 50 at a time.
+    #[cfg(feature = "harvest")]
+    pub async fn queue_proposals(
+        &self,
+        origin: promptdb_core::harvest::Origin,
+        source: &str,
+        proposals: Vec<promptdb_core::harvest::extract::Proposal>,
+    ) -> Result<promptdb_core::harvest::Harvested, Error> {
+        use promptdb_core::harvest::{
+            Harvested, MAX_CANDIDATES_PER_SUBMISSION, NewCandidate, Submission,
+        };
+        match self {
+            Self::Local { db, me } => db.queue_proposals(me, origin, source, proposals).await,
+            Self::Remote(r) => {
+                let mut all = Harvested::default();
+                let mut rest: Vec<NewCandidate> = proposals
+                    .into_iter()
+                    .take(promptdb_core::MAX_PROPOSALS_PER_HARVEST)
+                    .map(NewCandidate::from)
+                    .collect();
+                while !rest.is_empty() {
+                    let tail = rest.split_off(rest.len().min(MAX_CANDIDATES_PER_SUBMISSION));
+                    let submission = Submission {
+                        origin,
+                        source: source
+                            .chars()
+                            .take(promptdb_core::harvest::MAX_SOURCE_CHARS)
+                            .collect(),
+                        candidates: std::mem::replace(&mut rest, tail),
+                    };
+                    let done: Harvested = r
+                        .call(Method::POST, "/api/v1/candidates", Some(&submission))
+                        .await?;
+                    all.added.extend(done.added);
+                    all.merged.extend(done.merged);
+                    all.skipped += done.skipped;
+                }
+                Ok(all)
+            }
+        }
+    }
+
+    /// Every candidate waiting for review, best first.
+    #[cfg(feature = "harvest")]
+    pub async fn pending_candidates(
+        &self,
+    ) -> Result<Vec<promptdb_core::harvest::Candidate>, Error> {
+        let mut all = Vec::new();
+        let page = promptdb_core::MAX_CANDIDATE_PAGE as u32;
+        loop {
+            let offset = u32::try_from(all.len()).unwrap_or(u32::MAX);
+            let batch = match self {
+                Self::Local { db, me } => db.list_candidates(me, Some(offset), Some(page)).await?,
+                Self::Remote(r) => {
+                    r.call::<(), crate::rest::CandidateList>(
+                        Method::GET,
+                        &format!("/api/v1/candidates?offset={offset}&limit={page}"),
+                        None,
+                    )
+                    .await?
+                    .candidates
+                }
+            };
+            let done = batch.len() < page as usize;
+            all.extend(batch);
+            if done || all.len() >= promptdb_core::harvest::MAX_PENDING_CANDIDATES * 20 {
+                return Ok(all);
+            }
+        }
+    }
+
+    /// Saves a candidate.
+    #[cfg(feature = "harvest")]
+    pub async fn accept_candidate(
+        &self,
+        id: promptdb_core::harvest::CandidateId,
+        edits: promptdb_core::harvest::AcceptCandidate,
+    ) -> Result<promptdb_core::harvest::Accepted, Error> {
+        match self {
+            Self::Local { db, me } => db.accept_candidate(me, id, edits).await,
+            Self::Remote(r) => {
+                r.call(
+                    Method::POST,
+                    &format!("/api/v1/candidates/{id}/accept"),
+                    Some(&edits),
+                )
+                .await
+            }
+        }
+    }
+
+    /// Turns a candidate down.
+    #[cfg(feature = "harvest")]
+    pub async fn dismiss_candidate(
+        &self,
+        id: promptdb_core::harvest::CandidateId,
+    ) -> Result<(), Error> {
+        match self {
+            Self::Local { db, me } => db.dismiss_candidate(me, id).await,
+            Self::Remote(r) => r
+                .raw(
+                    Method::POST,
+                    &format!("/api/v1/candidates/{id}/dismiss"),
+                    NONE,
+                )
+                .await
+                .map(|_| ()),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -23,6 +23,8 @@ use promptdb_core::{
 use crate::{LogFormat, Settings};
 
 pub mod client;
+#[cfg(feature = "harvest")]
+mod harvest;
 pub mod import;
 pub mod markdown;
 mod server;
@@ -143,6 +145,11 @@ enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
+    /// Find reusable prompts in chat transcripts (Claude Code logs, a ChatGPT export, Markdown
+    /// or text chat logs) and queue them for review; `promptdb harvest review` goes through the
+    /// queue.
+    #[cfg(feature = "harvest")]
+    Harvest(harvest::HarvestArgs),
     /// Import a PromptDB export file or a folder of Markdown prompts.
     Import {
         /// An export (.json) or a directory of .md files (such as .claude/commands).
@@ -423,6 +430,13 @@ pub async fn run(cli: Cli) -> ExitCode {
         #[cfg(feature = "sqlite")]
         Command::Restore { file } => server::restore(settings, &file).await,
         Command::Open { print } => server::open(settings, cli.global.url.clone(), print).await,
+        #[cfg(feature = "harvest")]
+        Command::Harvest(args) if args.dry_run && args.command.is_none() => {
+            match harvest::dry_run(&args, cli.global.json) {
+                Ok(code) => code,
+                Err(e) => fail(&e),
+            }
+        }
         command => {
             let client = match connect(&cli.global, &settings).await {
                 Ok(c) => c,
@@ -736,6 +750,13 @@ async fn client_command(
                     println!();
                 }
             }
+        }
+        #[cfg(feature = "harvest")]
+        Command::Harvest(args) => {
+            return match args.command {
+                Some(harvest::HarvestCommand::Review) => harvest::review(client).await,
+                None => harvest::harvest(client, &args, json).await,
+            };
         }
         Command::Keys(KeysCommand::Ls) => {
             let keys = client.keys().await?;

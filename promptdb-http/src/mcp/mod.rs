@@ -31,6 +31,8 @@ pub mod args;
 #[cfg(feature = "conformance")]
 pub mod fixtures;
 mod guard;
+#[cfg(feature = "harvest")]
+mod harvest;
 #[cfg(feature = "conformance")]
 mod mrtr_fixtures;
 pub mod resources;
@@ -42,7 +44,9 @@ const INSTRUCTIONS: &str = "PromptDB is the user's personal prompt library. Use 
 (words and #tags) or list_prompts to find prompts, get_prompt for a prompt's text (pass \
 `variables` to fill in its {{placeholders}}), save_prompts when the user wants to keep a prompt, \
 update_prompt to change one, and track_prompt_use after using one. Every saved prompt is also an \
-MCP prompt named by its slug.";
+MCP prompt named by its slug. When the user asks to harvest a conversation, find the prompts in it \
+worth keeping and submit them with harvest_session: they wait in a review queue (list_candidates, \
+accept_candidate, dismiss_candidate).";
 
 /// The MCP server for one connection (HTTP session or request, or a stdio process).
 #[derive(Clone)]
@@ -78,7 +82,7 @@ impl McpFactory {
         Self {
             template: PromptDbMcp {
                 db,
-                tools: Arc::new(PromptDbMcp::product_tools()),
+                tools: Arc::new(PromptDbMcp::all_tools()),
                 local,
                 #[cfg(feature = "conformance")]
                 fixtures: false,
@@ -90,7 +94,7 @@ impl McpFactory {
     /// (test mode only).
     #[cfg(feature = "conformance")]
     pub fn with_fixtures(mut self) -> Self {
-        let mut tools = PromptDbMcp::product_tools();
+        let mut tools = PromptDbMcp::all_tools();
         tools += PromptDbMcp::fixture_tools();
         tools += PromptDbMcp::fixture_client_tools();
         tools += PromptDbMcp::fixture_stateless_tools();
@@ -104,7 +108,7 @@ impl McpFactory {
     /// `set_label` is not among them: the release scope alone may move labels, and core checks
     /// which scope each label needs.
     pub fn write_tools() -> Vec<String> {
-        PromptDbMcp::product_tools()
+        PromptDbMcp::all_tools()
             .list_all()
             .into_iter()
             .filter(|t| t.annotations.as_ref().and_then(|a| a.read_only_hint) != Some(true))
@@ -196,6 +200,27 @@ fn service(
 }
 
 impl PromptDbMcp {
+    /// The product's tools: the library's, and harvest's when built with it.
+    fn all_tools() -> rmcp::handler::server::router::tool::ToolRouter<Self> {
+        #[cfg_attr(not(feature = "harvest"), allow(unused_mut))]
+        let mut tools = Self::product_tools();
+        #[cfg(feature = "harvest")]
+        {
+            tools += Self::harvest_tools();
+        }
+        tools
+    }
+
+    /// Whether the built-in `harvest` prompt is this user's: not when they saved a prompt with
+    /// that slug themselves.
+    #[cfg(feature = "harvest")]
+    async fn builtin_harvest(&self, me: &Principal) -> bool {
+        matches!(
+            self.db.get_prompt(me, harvest::PROMPT_NAME).await,
+            Err(promptdb_core::Error::NotFound { .. })
+        )
+    }
+
     /// The caller: from the HTTP request an auth layer authenticated, else the local user.
     fn principal(&self, ctx: &RequestContext<RoleServer>) -> Result<Principal, McpError> {
         if let Some(parts) = ctx.extensions.get::<http::request::Parts>() {
@@ -269,6 +294,10 @@ impl ServerHandler for PromptDbMcp {
         if self.fixtures && cursor.is_none() {
             prompts.extend(fixtures::prompts());
         }
+        #[cfg(feature = "harvest")]
+        if cursor.is_none() && self.builtin_harvest(&me).await {
+            prompts.push(harvest::listed_prompt());
+        }
         let page = self
             .db
             .list_prompts(
@@ -332,6 +361,15 @@ impl ServerHandler for PromptDbMcp {
             }
         }
         let me = self.principal(&ctx)?;
+        #[cfg(feature = "harvest")]
+        if request.name == harvest::PROMPT_NAME && self.builtin_harvest(&me).await {
+            let focus = request
+                .arguments
+                .as_ref()
+                .and_then(|a| a.get("focus"))
+                .and_then(|v| v.as_str());
+            return Ok(harvest::get_prompt(focus).into());
+        }
         let values = argument_values(request.arguments);
         let prompt = self
             .db

@@ -13,12 +13,16 @@ use promptdb_core::PromptDb;
 
 mod account;
 mod drafts;
+#[cfg(feature = "harvest")]
+mod harvest;
 mod prompts;
 mod releases;
 
 pub use account::KeyList;
 pub use account::Me;
 pub use drafts::DraftList;
+#[cfg(feature = "harvest")]
+pub use harvest::{CandidateList, HarvestReport, MAX_UPLOAD_BYTES};
 pub use prompts::{CreatePrompts, CreatedPrompts, RenderRequest, TagList, UseRequest};
 pub use releases::{
     Dependents, FolderList, LabelList, Resolutions, ResolveMany, ResolveResult, RestoreRequest,
@@ -27,7 +31,8 @@ pub use releases::{
 /// Every REST route: its path under `/api/v1` and its handlers. [`router`] and [`paths`] both
 /// read this table, so a test can hold the OpenAPI document against every route there is.
 fn table() -> Vec<(&'static str, MethodRouter<PromptDb>)> {
-    vec![
+    #[cfg_attr(not(feature = "harvest"), allow(unused_mut))]
+    let mut routes = vec![
         ("/prompts", get(prompts::list).post(prompts::create)),
         (
             "/prompts/{slug}",
@@ -72,7 +77,19 @@ fn table() -> Vec<(&'static str, MethodRouter<PromptDb>)> {
         ("/export", get(account::export)),
         ("/keys", get(account::keys).post(account::create_key)),
         ("/keys/{id}", delete(account::revoke_key)),
-    ]
+    ];
+    #[cfg(feature = "harvest")]
+    routes.extend([
+        ("/candidates", get(harvest::list).post(harvest::submit)),
+        ("/candidates/{id}", get(harvest::get)),
+        ("/candidates/{id}/accept", post(harvest::accept)),
+        ("/candidates/{id}/dismiss", post(harvest::dismiss)),
+        (
+            "/harvest",
+            post(harvest::upload).layer(DefaultBodyLimit::max(harvest::MAX_UPLOAD_BYTES)),
+        ),
+    ]);
+    routes
 }
 
 /// The path of every REST route, under `/api/v1` (`{*slug}` written `{slug}`, as OpenAPI does).
