@@ -27,14 +27,15 @@ export const onUnauthorized = (fn) => { onSignedOut = fn; };
 /** A request; resolves with the parsed JSON body (null for 204). */
 export async function request(method, path, body, opts = {}) {
   const headers = { Accept: "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const isFile = typeof Blob !== "undefined" && body instanceof Blob;
+  if (body !== undefined) headers["Content-Type"] = isFile ? (opts.type || "application/octet-stream") : "application/json";
   if (method !== "GET" && method !== "HEAD") headers["X-CSRF-Token"] = csrf;
   let res;
   try {
     res = await fetch(path, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : isFile ? body : JSON.stringify(body),
       credentials: "same-origin",
       signal: opts.signal,
       keepalive: opts.keepalive || false,
@@ -66,6 +67,8 @@ export const api = {
   put: (p, b, o) => request("PUT", v1(p), b, o),
   patch: (p, b, o) => request("PATCH", v1(p), b, o),
   del: (p, o) => request("DELETE", v1(p), undefined, o),
+  /** Sends a file as the body, as it is, with the content type `type`. */
+  upload: (p, file, type, o) => request("POST", v1(p), file, { ...o, type }),
 };
 
 /** A slug as one path segment (`support/triage` → `support%2Ftriage`). */

@@ -12,6 +12,7 @@ const PAGES = {
   prompt: () => import("./pages/prompt.js"),
   editor: () => import("./pages/editor.js"),
   drafts: () => import("./pages/drafts.js"),
+  review: () => import("./pages/review.js"),
   import: () => import("./pages/import.js"),
   keys: () => import("./pages/keys.js"),
   settings: () => import("./pages/settings.js"),
@@ -23,6 +24,7 @@ route("/prompts/:slug", "prompt");
 route("/prompts/:slug/edit", "editor");
 route("/new", "editor");
 route("/drafts", "drafts");
+route("/review", "review");
 route("/import", "import");
 route("/keys", "keys");
 route("/settings", "settings");
@@ -30,6 +32,7 @@ route("/settings", "settings");
 const NAV = [
   ["library", "Library", link()],
   ["drafts", "Drafts", link("drafts")],
+  ["review", "Review", link("review")],
   ["import", "Import & export", link("import")],
   ["keys", "API keys", link("keys")],
   ["settings", "Settings", link("settings")],

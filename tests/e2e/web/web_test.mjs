@@ -840,6 +840,71 @@ async function main() {
     eq((await rest("GET", `/drafts/${id}`)).status, 404, "draft deleted");
   });
 
+  // ------------------------------------------------------------ harvest review
+  await step("review: upload a transcript; add one to a similar prompt, edit and save one, dismiss one", async () => {
+    const FIX = path.join(REPO, "promptdb-core/tests/fixtures/harvest");
+    eq((await rest("POST", "/prompts", { prompts: [{ slug: "haiku-classic", name: "Classic haiku",
+      content: "Write a haiku about {{topic}}. Keep the traditional 5-7-5 syllable count." }] })).status, 201, "seed");
+    await pg.goto(`${base}/#/review`);
+    await pg.getByRole("heading", { name: "Review", level: 1, exact: true }).waitFor();
+    await pg.getByRole("heading", { name: "Nothing to review" }).waitFor();
+    // Nothing chosen: the form says so next to the field.
+    await pg.getByRole("button", { name: "Find prompts", exact: true }).click();
+    await pg.getByText("Choose a transcript file first.").waitFor();
+    // A file whose name says nothing: the format is asked for; a file with none of the user's
+    // messages in it says so.
+    const odd = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "promptdb-harvest-")), "notes.bin");
+    tmpDirs.push(path.dirname(odd));
+    fs.writeFileSync(odd, "Just some notes, no chat in here.\n");
+    await pg.locator("#harvest-file").setInputFiles(odd);
+    await pg.getByRole("button", { name: "Find prompts", exact: true }).click();
+    await pg.getByText(/choose its format/).waitFor();
+    await pg.getByLabel("Format", { exact: true }).selectOption("text");
+    await pg.getByRole("button", { name: "Find prompts", exact: true }).click();
+    await pg.getByText(/Found none of your messages in notes.bin/).waitFor();
+    await pg.getByLabel("Format", { exact: true }).selectOption("");
+    await pg.locator("#harvest-file").setInputFiles(path.join(FIX, "chatgpt/conversations.json"));
+    await pg.getByRole("button", { name: "Find prompts", exact: true }).click();
+    await until(async () => /Read \d+ of your messages \(chatgpt\): [1-9]\d* new prompts? to review/.test(await pg.locator(".notice").textContent().catch(() => "")), "upload report");
+    const items = pg.locator(".candidate");
+    await until(async () => (await items.count()) >= 2, "candidates listed");
+    // The haiku resembles the saved prompt: add it as that prompt's next version.
+    const haiku = pg.locator(".candidate", { hasText: "Write a haiku about" });
+    assert((await haiku.textContent()).includes("Classic haiku"), "the similar prompt is named");
+    await haiku.getByRole("button", { name: "Add to haiku-classic", exact: true }).click();
+    await haiku.waitFor({ state: "detached" });
+    const classic = (await rest("GET", "/prompts/haiku-classic")).data;
+    eq(classic.version, 2, "a new version of the similar prompt");
+    assert(classic.content.includes("avoid cliches"), `harvested text saved: ${classic.content}`);
+    // Edit before saving: another name and slug.
+    const editor = pg.locator(".candidate", { hasText: "technical editor" });
+    await editor.getByRole("button", { name: "Edit…", exact: true }).click();
+    const form = editor.locator("form.candidate-edit");
+    await form.getByLabel("Name", { exact: true }).fill("Technical editor");
+    await form.getByLabel("Slug", { exact: true }).fill("writing/tech-editor");
+    await form.getByRole("button", { name: "Save as new prompt", exact: true }).click();
+    await editor.waitFor({ state: "detached" });
+    const saved = (await rest("GET", "/prompts/writing%2Ftech-editor")).data;
+    eq(saved.name, "Technical editor", "edited name saved");
+    // One whose slug is taken: the error shows on the card; then dismiss it.
+    eq((await rest("POST", "/candidates", { candidates: [{ name: "Classic haiku", slug: "haiku-classic", content: "A different poem about {{topic}}" }] })).status, 201, "queued");
+    await pg.reload();
+    const taken = pg.locator(".candidate", { hasText: "A different poem" });
+    await taken.getByRole("button", { name: "Save", exact: true }).click();
+    await taken.locator(".field-error").waitFor();
+    assert(/slug/.test(await taken.locator(".field-error").textContent()), "the error names the slug");
+    await taken.getByRole("button", { name: "Dismiss", exact: true }).click();
+    await confirmDialog(pg, "Dismiss");
+    await taken.waitFor({ state: "detached" });
+    const left = (await rest("GET", "/candidates")).data;
+    assert(left.candidates.every((c) => !c.content.includes("A different poem")), "dismissed");
+    // The same export again brings back nothing already reviewed.
+    await pg.locator("#harvest-file").setInputFiles(path.join(FIX, "chatgpt/conversations.json"));
+    await pg.getByRole("button", { name: "Find prompts", exact: true }).click();
+    await until(async () => /0 new prompts to review/.test(await pg.locator(".notice").textContent().catch(() => "")), "second upload report");
+    assert(/[1-9]\d* reviewed before/.test(await pg.locator(".notice").textContent()), "reviewed ones skipped");
+  });
+
   // ------------------------------------------------------------ import and export
   await step("import: an export file and Markdown files (Claude Code commands)", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "promptdb-import-"));
@@ -1052,7 +1117,16 @@ async function main() {
       ["prompt-releases", "#/prompts/support%2Ftriage?tab=releases", async (p) => { await p.locator(".moves li").first().waitFor(); }],
       ["editor", "#/prompts/support%2Ftriage/edit", async (p) => { await p.locator('input[name="name"]').waitFor(); await p.locator('input[name="name"]').blur(); }],
       ["settings", "#/settings", async (p) => { await p.getByRole("heading", { name: "Settings", level: 1, exact: true }).waitFor(); }],
+      ["review", "#/review", async (p) => { await p.locator(".candidate").first().waitFor(); }],
     ];
+    // Something to review in the screenshots, as a harvest leaves it.
+    eq((await rest("POST", "/candidates", { origin: "claude-code", source: "~/.claude/projects", candidates: [
+      { name: "Review Rust code for lifetime bugs", content: "Review this Rust code for lifetime bugs and explain each one:\n{{code}}",
+        reason: "Used in 4 sessions; opens with an instruction; 1 part that changes from use to use.", score: 0.85, occurrences: 5, sessions: 4,
+        excerpt: "Review this Rust code for lifetime bugs and explain each one:\nfn longest<'a>(x: &'a str, y: &str) -> &'a str { … }" },
+      { name: "Triage a support ticket", content: "Triage this ticket for {{customer}}: say what is broken, how urgent it is, and who should own it.\n{{ticket}}",
+        reason: "Used in 2 sessions; 2 parts that change from use to use.", score: 0.75, occurrences: 2, sessions: 2 },
+    ] })).status, 201, "candidates for the screenshots");
     for (const scheme of ["light", "dark"]) {
       await pg.emulateMedia({ colorScheme: scheme });
       for (const [name, hash, ready] of shots) {
@@ -1076,7 +1150,7 @@ async function main() {
     await phone.getByRole("button", { name: "Menu", exact: true }).click();
     await phone.getByRole("link", { name: "Settings" }).click();
     await phone.getByRole("heading", { name: "Settings", level: 1, exact: true }).waitFor();
-    for (const hash of ["#/prompts/support%2Ftriage", "#/prompts/support%2Ftriage/edit", "#/keys", "#/import"]) {
+    for (const hash of ["#/prompts/support%2Ftriage", "#/prompts/support%2Ftriage/edit", "#/keys", "#/import", "#/review"]) {
       await phone.goto(`${base}/${hash}`);
       await phone.locator(".page-title").waitFor();
       await phone.waitForTimeout(300);
@@ -1105,6 +1179,7 @@ async function main() {
       ["import", "#/import", (p) => p.locator(".dropzone").waitFor()],
       ["API keys", "#/keys", (p) => p.locator("table").waitFor()],
       ["settings", "#/settings", (p) => p.locator(".theme-choice").waitFor()],
+      ["review", "#/review", (p) => p.locator(".candidate, .empty").first().waitFor()],
     ];
     let scanned = 0;
     for (const scheme of ["light", "dark"]) {
