@@ -35,8 +35,10 @@
 //!
 //! Memory is bounded: at most [`MAX_GROUPS`] groups are kept (later messages that would start a
 //! new group are counted and dropped), and a group keeps its template, a short excerpt and
-//! counters. Work per message is bounded too: a message is compared with at most 64 groups, only
-//! those whose words overlap enough, and each diff has a deadline.
+//! counters. Work per message is bounded too: it is compared word by word with at most 8 groups
+//! (of the 64 latest sharing its first two words, those whose words overlap enough and whose
+//! length is within a factor of two), instructions over 300 words only when identical, and all
+//! of it within 2 ms.
 
 use std::{
     collections::{HashMap, hash_map::DefaultHasher},
@@ -55,13 +57,18 @@ pub const MIN_SCORE: f64 = 0.5;
 pub const MAX_INSTRUCTION_CHARS: usize = 4_000;
 /// The most groups kept in memory.
 pub const MAX_GROUPS: usize = 10_000;
-/// How many groups sharing a message's first two words it is compared with.
+/// How many groups sharing a message's first two words are considered for it.
 const SCAN: usize = 64;
+/// How many of those it is compared with word by word, at most.
+const DIFFS: usize = 8;
+/// Instructions longer than this (in words) are grouped only when identical.
+const MAX_COMPARED_WORDS: usize = 300;
 /// The longest excerpt kept of a group's first message.
 const EXCERPT_CHARS: usize = 600;
 /// The most distinct values remembered per variable.
 const MAX_VALUES: usize = 8;
-const DIFF_DEADLINE: Duration = Duration::from_millis(5);
+/// The most time spent comparing one message with the groups it might join.
+const DIFF_DEADLINE: Duration = Duration::from_millis(2);
 
 /// A prompt the extractor proposes.
 #[derive(Debug, Clone, PartialEq)]
@@ -101,7 +108,7 @@ pub struct ExtractStats {
 
 #[derive(Debug, Clone)]
 enum Piece {
-    Word { text: String, key: String, sep: Sep },
+    Word { text: String, key: u64, sep: Sep },
     Payload { name: &'static str, sep: Sep },
 }
 
@@ -126,7 +133,7 @@ impl Sep {
 
 #[derive(Debug, Clone)]
 enum Slot {
-    Word { text: String, key: String, sep: Sep },
+    Word { text: String, key: u64, sep: Sep },
     Var { var: usize, sep: Sep },
 }
 
@@ -167,6 +174,10 @@ pub struct Harvester {
     exact: HashMap<u64, usize>,
     buckets: HashMap<u64, Vec<usize>>,
     stats: ExtractStats,
+    /// Time left for word-level comparisons; `None`: no limit.
+    budget: Option<Duration>,
+    /// The most groups kept; 0 means [`MAX_GROUPS`].
+    max_groups: usize,
 }
 
 fn hash<T: Hash + ?Sized>(value: &T) -> u64 {
@@ -179,6 +190,17 @@ impl Harvester {
     /// An empty harvester.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty harvester that spends at most `budget` comparing messages word by word (once it
+    /// is spent, only identical instructions are grouped) and keeps at most `max_groups` groups
+    /// (at most [`MAX_GROUPS`]): a server bounds its work and memory per upload this way.
+    pub fn with_limits(budget: Duration, max_groups: usize) -> Self {
+        Self {
+            budget: Some(budget),
+            max_groups: max_groups.min(MAX_GROUPS),
+            ..Self::default()
+        }
     }
 
     /// What it has seen so far.
@@ -197,7 +219,7 @@ impl Harvester {
             return;
         };
         let session = hash(&message.session);
-        let keys: Vec<&str> = pieces.iter().map(piece_key).collect();
+        let keys: Vec<u64> = pieces.iter().map(piece_key).collect();
         let exact = hash(&keys);
         if let Some(&g) = self.exact.get(&exact) {
             self.join_exact(g, &pieces, session);
@@ -214,16 +236,47 @@ impl Harvester {
             .take(SCAN)
             .copied()
             .collect();
-        for g in candidates {
-            if jaccard(&self.groups[g].keyset, &keyset) < 0.3 {
-                continue;
+        // Near matches: long instructions (used verbatim, as role prompts are) and a spent budget
+        // skip them; at most DIFFS comparisons per message, all within one deadline.
+        let comparable =
+            pieces.len() <= MAX_COMPARED_WORDS && self.budget.is_none_or(|b| !b.is_zero());
+        if comparable {
+            let started = std::time::Instant::now();
+            let deadline = started + DIFF_DEADLINE;
+            let mut diffs = 0;
+            let mut joined_to = None;
+            for g in candidates {
+                let group = &self.groups[g];
+                if group.slots.len() > MAX_COMPARED_WORDS
+                    || group.slots.len() > 2 * pieces.len()
+                    || pieces.len() > 2 * group.slots.len()
+                    || jaccard(&group.keyset, &keyset) < 0.3
+                {
+                    continue;
+                }
+                if diffs == DIFFS || std::time::Instant::now() >= deadline {
+                    break;
+                }
+                diffs += 1;
+                if self.join_near(g, &pieces, session, deadline) {
+                    joined_to = Some(g);
+                    break;
+                }
             }
-            if self.join_near(g, &pieces, session) {
+            if let Some(b) = &mut self.budget {
+                *b = b.saturating_sub(started.elapsed());
+            }
+            if let Some(g) = joined_to {
                 self.exact.insert(exact, g);
                 return;
             }
         }
-        if self.groups.len() >= MAX_GROUPS {
+        let max = if self.max_groups == 0 {
+            MAX_GROUPS
+        } else {
+            self.max_groups
+        };
+        if self.groups.len() >= max {
             self.stats.dropped += 1;
             return;
         }
@@ -250,11 +303,16 @@ impl Harvester {
     }
 
     /// Joins `pieces` to group `g` if they are near enough; `false` if not.
-    fn join_near(&mut self, g: usize, pieces: &[Piece], session: u64) -> bool {
+    fn join_near(
+        &mut self,
+        g: usize,
+        pieces: &[Piece],
+        session: u64,
+        deadline: std::time::Instant,
+    ) -> bool {
         let group = &mut self.groups[g];
-        let old: Vec<&str> = group.slots.iter().map(slot_key).collect();
-        let new: Vec<&str> = pieces.iter().map(piece_key).collect();
-        let deadline = std::time::Instant::now() + DIFF_DEADLINE;
+        let old: Vec<u64> = group.slots.iter().map(slot_key).collect();
+        let new: Vec<u64> = pieces.iter().map(piece_key).collect();
         let ops =
             similar::capture_diff_slices_deadline(Algorithm::Myers, &old, &new, Some(deadline));
         let equal: usize = ops
@@ -352,7 +410,7 @@ impl Group {
             .map(|p| match p {
                 Piece::Word { text, key, sep } => Slot::Word {
                     text: text.clone(),
-                    key: key.clone(),
+                    key: *key,
                     sep: *sep,
                 },
                 Piece::Payload { name, sep } => {
@@ -451,16 +509,24 @@ impl Group {
         (out.trim().to_owned(), names.len())
     }
 
-    fn words(&self) -> impl Iterator<Item = &str> {
-        self.slots.iter().filter_map(|s| match s {
-            Slot::Word { key, .. } => Some(key.as_str()),
-            Slot::Var { .. } => None,
-        })
+    /// The words, as they compare (lower-cased, punctuation trimmed).
+    fn words(&self) -> Vec<String> {
+        self.slots
+            .iter()
+            .filter_map(|s| match s {
+                Slot::Word { text, .. } => Some(normal_word(text)),
+                Slot::Var { .. } => None,
+            })
+            .collect()
     }
 
     fn propose(&self) -> Option<Proposal> {
         let (content, vars) = self.template();
-        let words: Vec<&str> = self.words().collect();
+        if vars > crate::validate::MAX_VARIABLES {
+            return None;
+        }
+        let owned = self.words();
+        let words: Vec<&str> = owned.iter().map(String::as_str).collect();
         let text: String = words.join(" ");
         let sessions = u32::try_from(self.sessions.len()).unwrap_or(u32::MAX);
         let mut score = 0.0;
@@ -548,29 +614,32 @@ fn trim_end_in_place(s: &mut String) {
     s.truncate(len);
 }
 
-fn piece_key(p: &Piece) -> &str {
+/// The key of pasted material and of variables (no word hashes to it in practice).
+const VAR_KEY: u64 = 0x5041_594c_4f41_4400;
+
+fn piece_key(p: &Piece) -> u64 {
     match p {
-        Piece::Word { key, .. } => key,
-        Piece::Payload { .. } => "\u{1}",
+        Piece::Word { key, .. } => *key,
+        Piece::Payload { .. } => VAR_KEY,
     }
 }
 
-fn slot_key(s: &Slot) -> &str {
+fn slot_key(s: &Slot) -> u64 {
     match s {
-        Slot::Word { key, .. } => key,
-        Slot::Var { .. } => "\u{1}",
+        Slot::Word { key, .. } => *key,
+        Slot::Var { .. } => VAR_KEY,
     }
 }
 
 fn keyset(pieces: &[Piece]) -> Vec<u64> {
-    let mut k: Vec<u64> = pieces.iter().map(|p| hash(piece_key(p))).collect();
+    let mut k: Vec<u64> = pieces.iter().map(piece_key).collect();
     k.sort_unstable();
     k.dedup();
     k
 }
 
 fn slots_keyset(slots: &[Slot]) -> Vec<u64> {
-    let mut k: Vec<u64> = slots.iter().map(|s| hash(slot_key(s))).collect();
+    let mut k: Vec<u64> = slots.iter().map(slot_key).collect();
     k.sort_unstable();
     k.dedup();
     k
@@ -625,7 +694,7 @@ fn slots_text(slots: &[Slot]) -> String {
 /// A name for words that change, from the word before them.
 fn span_name(before: Option<&Slot>) -> &'static str {
     match before {
-        Some(Slot::Word { key, .. }) => match trim_punct(key) {
+        Some(Slot::Word { text, .. }) => match normal_word(text).as_str() {
             "about" | "on" => "topic",
             "to" | "into" => "target",
             "in" => "language",
@@ -636,7 +705,16 @@ fn span_name(before: Option<&Slot>) -> &'static str {
     }
 }
 
+/// The text without control characters (terminal colour codes in pasted output, stray NULs),
+/// which no prompt field accepts; line breaks and tabs stay.
+fn printable(text: &str) -> String {
+    text.chars()
+        .filter(|&c| !c.is_control() || c == '\n' || c == '\t')
+        .collect()
+}
+
 fn excerpt(raw: &str) -> String {
+    let raw = printable(raw);
     let raw = raw.trim();
     match raw.char_indices().nth(EXCERPT_CHARS) {
         Some((end, _)) => format!("{}…", &raw[..end]),
@@ -646,7 +724,7 @@ fn excerpt(raw: &str) -> String {
 
 /// Removes what is not the user's own typing; `None` when nothing of it is.
 fn clean(text: &str) -> Option<String> {
-    let mut s = text.to_owned();
+    let mut s = printable(text);
     while let Some(start) = s.find("<system-reminder>") {
         match s[start..].find("</system-reminder>") {
             Some(end) => s.replace_range(start..start + end + "</system-reminder>".len(), ""),
@@ -1019,8 +1097,12 @@ fn is_list_item(line: &str) -> bool {
 }
 
 /// How words compare: lower-cased, without the punctuation around them (`is.` and `is:` are the
-/// same word).
-fn word_key(w: &str) -> String {
+/// same word); kept as a hash, so a group holds each word once.
+fn word_key(w: &str) -> u64 {
+    hash(&normal_word(w))
+}
+
+fn normal_word(w: &str) -> String {
     let trimmed = w.trim_matches(|c: char| c.is_ascii_punctuation() && c != '{' && c != '}');
     if trimmed.is_empty() {
         w.to_owned()
@@ -1498,6 +1580,45 @@ mod tests {
         );
         assert_eq!(payload_name("Summarize:", false), "input");
         assert_eq!(payload_name("Look at this:", true), "code");
+    }
+
+    #[test]
+    fn control_characters_never_reach_a_proposal() {
+        let out = harvest(&[
+            msg(
+                "a",
+                "Explain this error like I'm new to Rust:\n\u{1b}[31merror\u{1b}[0m: borrow",
+            ),
+            msg(
+                "b",
+                "Explain this error like I'm new to Rust:\n\u{7}panic\u{0}",
+            ),
+        ]);
+        assert_eq!(out.len(), 1, "{out:#?}");
+        assert!(
+            !out[0].excerpt.chars().any(|c| c.is_control() && c != '\n'),
+            "{:?}",
+            out[0].excerpt
+        );
+        assert!(!out[0].content.chars().any(|c| c.is_control() && c != '\n'));
+    }
+
+    #[test]
+    fn a_spent_budget_groups_only_identical_instructions() {
+        let messages = [
+            msg("a", "Write a haiku about autumn leaves falling"),
+            msg("b", "Write a haiku about the sea at night"),
+        ];
+        let mut h = Harvester::with_limits(Duration::ZERO, MAX_GROUPS);
+        for m in &messages {
+            h.add(m);
+        }
+        assert_eq!(h.stats().groups, 2);
+        let mut h = Harvester::with_limits(Duration::from_secs(1), MAX_GROUPS);
+        for m in &messages {
+            h.add(m);
+        }
+        assert_eq!(h.stats().groups, 1);
     }
 
     #[test]

@@ -348,7 +348,18 @@ pub struct Extracted {
 pub fn extract_from<R: std::io::BufRead>(
     files: impl IntoIterator<Item = (transcript::Format, R, String)>,
 ) -> std::io::Result<Extracted> {
-    let mut harvester = extract::Harvester::new();
+    extract_within(files, None)
+}
+
+/// [`extract_from`] within limits: at most `budget` spent comparing messages word by word and
+/// `max_groups` groups kept (see [`extract::Harvester::with_limits`]); a server passes them.
+pub fn extract_within<R: std::io::BufRead>(
+    files: impl IntoIterator<Item = (transcript::Format, R, String)>,
+    limits: Option<(std::time::Duration, usize)>,
+) -> std::io::Result<Extracted> {
+    let mut harvester = limits.map_or_else(extract::Harvester::new, |(budget, groups)| {
+        extract::Harvester::with_limits(budget, groups)
+    });
     let mut read = transcript::ReadStats::default();
     for (format, reader, source) in files {
         let stats = transcript::read(format, reader, &source, &mut |m| harvester.add(&m))?;

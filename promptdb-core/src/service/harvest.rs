@@ -144,11 +144,24 @@ impl PromptDb {
         if proposals.is_empty() {
             return Ok(Harvested::default());
         }
-        let candidates = proposals
+        // A proposal the checks refuse is the extractor's fault, not the user's: it is left out
+        // (and logged), the rest are queued.
+        let candidates: Vec<NewCandidate> = proposals
             .into_iter()
             .take(MAX_PROPOSALS_PER_HARVEST)
             .map(NewCandidate::from)
+            .enumerate()
+            .filter_map(|(i, c)| match check_candidate(i, &c) {
+                Ok(_) => Some(c),
+                Err(e) => {
+                    tracing::warn!(error = %e, "a harvest proposal failed its checks; left out");
+                    None
+                }
+            })
             .collect();
+        if candidates.is_empty() {
+            return Ok(Harvested::default());
+        }
         self.queue(
             principal,
             Submission {

@@ -28,6 +28,13 @@ use crate::{
 /// reads files of any size on the user's machine.
 pub const MAX_UPLOAD_BYTES: usize = 16 * 1024 * 1024;
 
+/// The most time one upload spends comparing messages word by word; past it, only identical
+/// instructions are grouped.
+const GROUPING_BUDGET: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The most groups one upload keeps (each holds an instruction of up to 4,000 characters).
+const MAX_UPLOAD_GROUPS: usize = 2_000;
+
 /// Transcripts read at once; more wait their turn (each takes a blocking thread for a fraction
 /// of a second per megabyte).
 static READERS: LazyLock<Semaphore> = LazyLock::new(|| Semaphore::new(2));
@@ -168,7 +175,10 @@ pub(super) async fn upload(
         .map_err(|_| Error::Unavailable("the server is shutting down".into()))?;
     let source = name.clone();
     let found = tokio::task::spawn_blocking(move || {
-        promptdb_core::harvest::extract_from([(format, &body[..], source)])
+        promptdb_core::harvest::extract_within(
+            [(format, &body[..], source)],
+            Some((GROUPING_BUDGET, MAX_UPLOAD_GROUPS)),
+        )
     })
     .await
     .map_err(Error::backend)?
