@@ -10,7 +10,7 @@ use serde_json::json;
 use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
-const USER_TABLES: [&str; 12] = [
+const USER_TABLES: [&str; 13] = [
     "users",
     "prompts",
     "prompt_versions",
@@ -23,9 +23,11 @@ const USER_TABLES: [&str; 12] = [
     "api_keys",
     "identities",
     "sessions",
+    "harvest_candidates",
 ];
 
-/// Two users with a prompt (two versions, tags), a draft, preferences and a key each.
+/// Two users with a prompt (two versions, tags), a draft, a harvest candidate, preferences and a
+/// key each.
 async fn two_users(db: &TestDatabase) -> (Uuid, Uuid) {
     let service = PromptDb::new(Arc::new(db.store().await));
     let mut ids = Vec::new();
@@ -84,6 +86,20 @@ async fn two_users(db: &TestDatabase) -> (Uuid, Uuid) {
             .await
             .unwrap();
         service.save_draft(&me, SaveDraft::default()).await.unwrap();
+        service
+            .submit_candidates(
+                &me,
+                promptdb_core::harvest::Submission {
+                    candidates: vec![promptdb_core::harvest::NewCandidate {
+                        name: format!("{name} candidate"),
+                        content: format!("candidate secret of {name}"),
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
         let serde_json::Value::Object(prefs) = json!({ "theme": "dark" }) else {
             unreachable!()
         };

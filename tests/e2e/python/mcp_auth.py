@@ -93,8 +93,9 @@ async def isolation(url, alice_token, bob_token):
         r = await bob.call_tool("save_prompts", {"prompts": [{"slug": "alice-secret", "name": "Mine", "content": "bob"}]})
         check(not r.is_error, f"bob can use the same slug: {text_of(r)}")
         # MCP prompts and resources too.
-        listed = [p.name for p in (await bob.list_prompts()).prompts]
-        check(listed == ["alice-secret"], f"prompts/list: {listed}")
+        # Bob's own prompt, and the built-in `harvest` prompt everyone has.
+        listed = sorted(p.name for p in (await bob.list_prompts()).prompts)
+        check(listed == ["alice-secret", "harvest"], f"prompts/list: {listed}")
         g = await bob.get_prompt("alice-secret", {})
         check(g.messages[0].content.text == "bob", f"prompts/get: {g}")
         contents = (await bob.read_resource("prompt://alice-secret")).contents
