@@ -214,7 +214,7 @@ impl PromptDbMcp {
         name = "harvest_session",
         input_schema = input::<HarvestArgs>(),
         output_schema = output::<Harvested>(),
-        annotations(title = "Harvest prompts", read_only_hint = false, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
+        annotations(title = "Harvest prompts", read_only_hint = false, destructive_hint = false, idempotent_hint = false, open_world_hint = false)
     )]
     async fn harvest_session(
         &self,
