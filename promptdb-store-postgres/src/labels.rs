@@ -14,7 +14,7 @@ use tracing::instrument;
 use uuid::Uuid;
 
 use crate::{
-    PostgresStore, map_err,
+    AS_USER, PostgresStore, map_err,
     rows::{self, VERSION_COLUMNS},
 };
 
@@ -225,21 +225,23 @@ impl LabelStore for PostgresStore {
         selector: Selector<'_>,
         pick: &VariantPicker<'_>,
     ) -> Result<Resolution, Error> {
-        let mut tx = self.user_tx(user).await?;
-        // The prompt and its labels in one statement.
+        // Two statements, each in its own implicit transaction (one round trip each): the prompt
+        // with its labels, then the chosen version. Versions never change once written, so the
+        // second read cannot disagree with the first; a version deleted in between is reported
+        // as missing, as it would be a moment later.
         let rows: Vec<(i64, Uuid, i32, Option<String>, Option<Json<LabelTarget>>, Option<DateTime<Utc>>)> =
-            sqlx::query_as(
-                "SELECT p.pk, p.id, p.version, l.name, l.target, l.updated_at FROM prompts p \
-                 LEFT JOIN prompt_labels l ON l.prompt_pk = p.pk WHERE p.user_id = $1 AND p.slug = $2 \
-                 ORDER BY l.name",
-            )
+            sqlx::query_as(AssertSqlSafe(format!(
+                "SELECT q.* FROM {AS_USER} CROSS JOIN LATERAL \
+                 (SELECT p.pk, p.id, p.version, l.name, l.target, l.updated_at FROM prompts p \
+                 LEFT JOIN prompt_labels l ON l.prompt_pk = p.pk WHERE p.user_id = s.uid AND p.slug = $2 \
+                 OFFSET 0) q ORDER BY q.name",
+            )))
             .bind(user.as_uuid())
             .bind(slug)
-            .fetch_all(&mut *tx)
+            .fetch_all(&self.pool)
             .await
             .map_err(map_err)?;
         let Some(&(pk, id, newest, ..)) = rows.first() else {
-            tx.commit().await.map_err(map_err)?;
             return Ok(Resolution::NoPrompt);
         };
         let newest = u32::try_from(newest).map_err(Error::backend)?;
@@ -259,25 +261,23 @@ impl LabelStore for PostgresStore {
             Selector::Version(v) => v,
             Selector::Label(name) => match labels.iter().find(|l| l.name == name) {
                 Some(l) => pick(&l.target),
-                None => {
-                    tx.commit().await.map_err(map_err)?;
-                    return Ok(Resolution::NoLabel);
-                }
+                None => return Ok(Resolution::NoLabel),
             },
         };
         let Ok(number) = i32::try_from(version) else {
-            tx.commit().await.map_err(map_err)?;
             return Ok(Resolution::NoVersion(version));
         };
         let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {VERSION_COLUMNS} FROM prompt_versions WHERE prompt_pk = $1 AND version = $2"
+            "SELECT q.* FROM {AS_USER} CROSS JOIN LATERAL \
+             (SELECT {VERSION_COLUMNS} FROM prompt_versions \
+             WHERE prompt_pk = $2 AND version = $3 AND s.uid IS NOT NULL OFFSET 0) q"
         )))
+        .bind(user.as_uuid())
         .bind(pk)
         .bind(number)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&self.pool)
         .await
         .map_err(map_err)?;
-        tx.commit().await.map_err(map_err)?;
         let Some(row) = row else {
             return Ok(Resolution::NoVersion(version));
         };

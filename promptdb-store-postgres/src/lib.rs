@@ -78,25 +78,54 @@ impl PostgresStore {
 
     /// Connects with explicit options. Does not migrate.
     pub async fn connect_with(url: &str, options: &PostgresOptions) -> Result<Self, Error> {
-        let connect = PgConnectOptions::from_str(url)
-            .map_err(|e| Error::invalid("database_url", e))?
-            .application_name("promptdb")
-            .options([(
-                "statement_timeout",
-                options.statement_timeout.as_millis().to_string(),
-            )]);
-        let pool = PgPoolOptions::new()
-            .max_connections(options.max_connections.max(1))
-            .acquire_timeout(options.acquire_timeout)
-            // sqlx already checks a connection when it returns to the pool; checking again on
-            // every acquire would add a round trip per operation.
-            .test_before_acquire(false)
-            .connect_with(connect)
-            .await
-            .map_err(unavailable)?;
+        let (connect, pool) = pool_options(url, options)?;
+        let pool = pool.connect_with(connect).await.map_err(unavailable)?;
         let store = Self::new(pool);
         store.warn_if_rls_is_bypassed().await;
         Ok(store)
+    }
+
+    /// A store whose pool connects on first use: nothing touches the network here. For cold
+    /// starts (AWS Lambda), where the first request pays for the connection anyway and setup
+    /// should not. Pair it with [`Self::check_schema`] before serving.
+    pub fn connect_lazy_with(url: &str, options: &PostgresOptions) -> Result<Self, Error> {
+        let (connect, pool) = pool_options(url, options)?;
+        Ok(Self::new(pool.connect_lazy_with(connect)))
+    }
+
+    /// Checks, without changing anything, that every migration this build embeds has been
+    /// applied (`promptdb migrate` applies them), and warns when row-level security is bypassed.
+    /// A schema that is behind is [`Error::Unavailable`] with a message that says which
+    /// migrations are missing and what to run; an unreachable database is `Unavailable` too.
+    pub async fn check_schema(&self) -> Result<(), Error> {
+        let applied: Vec<i64> = match sqlx::query_scalar(
+            "SELECT version FROM _sqlx_migrations WHERE success ORDER BY version",
+        )
+        .fetch_all(&self.pool)
+        .await
+        {
+            Ok(applied) => applied,
+            // 42P01: undefined_table, a database never migrated.
+            Err(sqlx::Error::Database(db)) if db.code().as_deref() == Some("42P01") => Vec::new(),
+            Err(e) => return Err(map_err(e)),
+        };
+        let missing: Vec<String> = MIGRATOR
+            .iter()
+            .filter(|m| m.migration_type.is_up_migration() && !applied.contains(&m.version))
+            .map(|m| format!("{} ({})", m.version, m.description))
+            .collect();
+        if !missing.is_empty() {
+            return Err(Error::Unavailable(
+                format!(
+                    "the database schema is behind this build: migrations {} are not applied; \
+                     run `promptdb --database-url <url> migrate` (a deploy step: this process does not migrate)",
+                    missing.join(", ")
+                )
+                .into(),
+            ));
+        }
+        self.warn_if_rls_is_bypassed().await;
+        Ok(())
     }
 
     async fn warn_if_rls_is_bypassed(&self) {
@@ -182,6 +211,40 @@ impl PostgresStore {
             .await
             .map_err(map_err)
     }
+}
+
+/// The head of a read that sees only user `$1`'s rows in one statement, so one round trip
+/// instead of three (`BEGIN` with the setting, the query, `COMMIT`): the setting is made in the
+/// statement's own implicit transaction and ends with it.
+///
+/// Use it as `… FROM {AS_USER} CROSS JOIN LATERAL (SELECT … WHERE user_id = s.uid … OFFSET 0) q`.
+/// The inner query must name `s.uid`: the lateral reference makes `s` the outer side of a nested
+/// loop, so PostgreSQL produces it (and runs `set_config`, once) before it starts the inner scan,
+/// and `OFFSET 0` keeps either side from being merged into the other, where the planner could
+/// reorder them. Row-level security reads the setting through an init plan, which runs when the
+/// inner side first needs it, after `s` (`EXPLAIN VERBOSE` shows the plan).
+pub(crate) const AS_USER: &str =
+    "(SELECT set_config('promptdb.user_id', $1::uuid::text, true)::uuid AS uid OFFSET 0) s";
+
+/// The connection and pool settings for `url` and `options`.
+fn pool_options(
+    url: &str,
+    options: &PostgresOptions,
+) -> Result<(PgConnectOptions, PgPoolOptions), Error> {
+    let connect = PgConnectOptions::from_str(url)
+        .map_err(|e| Error::invalid("database_url", e))?
+        .application_name("promptdb")
+        .options([(
+            "statement_timeout",
+            options.statement_timeout.as_millis().to_string(),
+        )]);
+    let pool = PgPoolOptions::new()
+        .max_connections(options.max_connections.max(1))
+        .acquire_timeout(options.acquire_timeout)
+        // sqlx already checks a connection when it returns to the pool; checking again on
+        // every acquire would add a round trip per operation.
+        .test_before_acquire(false);
+    Ok((connect, pool))
 }
 
 fn unavailable(e: sqlx::Error) -> Error {

@@ -16,7 +16,7 @@ use tracing::instrument;
 use uuid::Uuid;
 
 use crate::{
-    PostgresStore,
+    AS_USER, PostgresStore,
     labels::write_label,
     map_err, map_owned_write,
     rows::{self, PROMPT_COLUMNS, VERSION_COLUMNS},
@@ -289,16 +289,15 @@ impl PromptStore for PostgresStore {
 
     #[instrument(level = "debug", skip_all)]
     async fn prompt(&self, user: UserId, slug: &str) -> Result<Option<Prompt>, Error> {
-        let mut tx = self.user_tx(user).await?;
         let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {PROMPT_COLUMNS} FROM prompts WHERE user_id = $1 AND slug = $2"
+            "SELECT q.* FROM {AS_USER} CROSS JOIN LATERAL \
+             (SELECT {PROMPT_COLUMNS} FROM prompts WHERE user_id = s.uid AND slug = $2 OFFSET 0) q"
         )))
         .bind(user.as_uuid())
         .bind(slug)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&self.pool)
         .await
         .map_err(map_err)?;
-        tx.commit().await.map_err(map_err)?;
         row.as_ref().map(rows::prompt).transpose()
     }
 

@@ -337,3 +337,65 @@ async fn the_policies_are_forced_on_every_user_table() {
             .unwrap();
     assert!(!app_bypasses, "the tests run as a role the policies bind");
 }
+
+/// Point reads and resolves run as one statement each, with the user setting made inside it
+/// (`AS_USER`): they see their own user's rows (through row-level security, as the application
+/// role), never another's, and leave no setting behind on the pooled connection for the next
+/// statement to inherit.
+#[tokio::test]
+async fn one_statement_reads_see_their_user_and_leave_no_setting_behind() {
+    use promptdb_core::store::{LabelStore, PromptStore, Resolution, Selector};
+    use promptdb_store_postgres::{PostgresOptions, PostgresStore};
+
+    let db = TestDatabase::create().await;
+    let (alice, bob) = two_users(&db).await;
+    let one = PostgresOptions {
+        max_connections: 1,
+        ..PostgresOptions::default()
+    };
+    let store = PostgresStore::connect_with(&db.url, &one).await.unwrap();
+    let (alice, bob) = (
+        promptdb_core::UserId::from_uuid(alice),
+        promptdb_core::UserId::from_uuid(bob),
+    );
+    let pick = |_: &promptdb_core::LabelTarget| 2;
+    for _ in 0..8 {
+        // Past five executions PostgreSQL may switch to a generic plan: the order must hold there too.
+        let mine = store.prompt(alice, "alice-prompt").await.unwrap().unwrap();
+        assert_eq!(mine.content, "second secret of alice");
+        assert!(store.prompt(alice, "bob-prompt").await.unwrap().is_none());
+        assert!(store.prompt(bob, "alice-prompt").await.unwrap().is_none());
+        match store
+            .resolve(bob, "bob-prompt", Selector::Label("production"), &pick)
+            .await
+            .unwrap()
+        {
+            Resolution::Found(found) => {
+                assert_eq!(found.version.content, "second secret of bob");
+                assert_eq!(found.labels.len(), 1);
+            }
+            other => panic!("bob resolves his own prompt: {other:?}"),
+        }
+        assert!(matches!(
+            store
+                .resolve(alice, "bob-prompt", Selector::Latest, &pick)
+                .await
+                .unwrap(),
+            Resolution::NoPrompt
+        ));
+        let left: Option<String> =
+            sqlx::query_scalar("SELECT nullif(current_setting('promptdb.user_id', true), '')")
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+        assert_eq!(left, None, "the user setting ends with the statement");
+        let visible: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM prompts")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(
+            visible, 0,
+            "the next statement on the connection sees no rows"
+        );
+    }
+}
