@@ -3,13 +3,17 @@
 #
 #   benches/load.sh                 # 15 s per scenario at 32 connections, then 2,000 connections
 #   DURATION=30 CONNECTIONS=64 benches/load.sh
+#   PERF=target/perf benches/load.sh   # also records a perf profile of the server per scenario
+#                                      # (perf report -i target/perf/rest.data --no-children)
 #
 # Starts `promptdb serve` on a throwaway SQLite database, seeds prompts, drives it with wrk, and
 # prints one table: a plain JSON route of the same binary (GET /health: same middleware, no auth,
 # no database) against REST get-by-slug, MCP tools/call get_prompt (stateless 2026-07-28 request)
 # and REST search, with requests/s, p50, p99 and the ratios to the plain route. Then it holds
-# 2,000 concurrent connections on get-by-slug and counts errors. The load generator shares the
-# machine with the server, so compare ratios, not absolute numbers, across machines.
+# 2,000 concurrent connections on get-by-slug and counts errors, and finally drives get-by-slug at
+# a fixed arrival rate over 2,000 connections (oha, open loop) for p50/p90/p99. The load
+# generator shares the machine with the server, so compare ratios, not absolute numbers, across
+# machines.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +27,10 @@ if ! command -v wrk >/dev/null 2>&1; then
   echo "==> installing wrk"
   sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
   $sudo_cmd apt-get update -qq && $sudo_cmd apt-get install -y -qq wrk
+fi
+if ! command -v oha >/dev/null 2>&1; then
+  echo "==> installing oha (open-loop load generator)"
+  cargo install --locked oha --no-default-features --features native-tls
 fi
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
@@ -101,10 +109,17 @@ end
 LUA
 
 # run NAME SCRIPT CONNECTIONS -> prints "rps p50_ms p99_ms errors requests"
+# With PERF=DIR, perf samples the server (call graphs) during each scenario into DIR/NAME.data.
 run() {
-  local script="$WORK/$2.lua"
+  local script="$WORK/$2.lua" perf_pid=""
   cat "$script" "$WORK/report.lua" >"$WORK/run.lua"
+  if [ -n "${PERF:-}" ] && [ "$1" != warm ]; then
+    mkdir -p "$PERF"
+    perf record -q -F 499 --call-graph dwarf,16384 -p "$SERVER_PID" -o "$PERF/$1.data" -- sleep "$DURATION" >/dev/null 2>&1 &
+    perf_pid=$!
+  fi
   wrk -t"$THREADS" -c"$3" -d"${DURATION}s" --timeout 10s -s "$WORK/run.lua" "$URL" 2>&1 | sed -n 's/^RESULT //p'
+  [ -z "$perf_pid" ] || wait "$perf_pid" || true
 }
 
 echo "==> warming up"
@@ -136,6 +151,32 @@ printf '%-34s %12.0f %9.3f %9.3f %9s %9s %7d\n' "REST get, $HIGH_CONNECTIONS con
 
 read -r r_rps _ r_p99 _ _ <<<"${R[rest]}"
 read -r m_rps _ _ _ _ <<<"${R[mcp]}"
+
+# Open loop: requests arrive at a fixed rate over HIGH_CONNECTIONS connections whether or not
+# earlier ones were answered, and each latency counts from when its request was due (oha
+# --latency-correction), so a server that stalls some connections cannot hide it the way a
+# closed loop lets it (a stalled wrk connection just sends less). The rate defaults to half of
+# what REST get sustained above.
+OPEN_RATE="${OPEN_RATE:-$(printf '%.0f' "$(echo "$r_rps / 2" | bc -l)")}"
+echo
+echo "==> open loop: REST get at $OPEN_RATE requests/s over $HIGH_CONNECTIONS connections, ${DURATION}s (oha)"
+host_re="$(sed -e 's#^http://##' -e 's#[.]#[.]#g' <<<"$URL")"
+oha --no-tui --output-format json -z "${DURATION}s" -q "$OPEN_RATE" -c "$HIGH_CONNECTIONS" \
+  --latency-correction --rand-regex-url -H "Authorization: Bearer $KEY" \
+  "http://$host_re/api/v1/prompts/load-(0|[1-9][0-9]{0,2})" >"$WORK/open.json"
+python3 - "$WORK/open.json" "$OPEN_RATE" "$SEEDED" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+s, p = r["summary"], r["latencyPercentiles"]
+codes = r.get("statusCodeDistribution", {})
+errors = sum(r.get("errorDistribution", {}).values()) + sum(n for c, n in codes.items() if c != "200")
+ms = lambda v: (v or 0) * 1000
+print(f"{'open loop, target requests/s':34} {float(sys.argv[2]):12.0f}")
+print(f"{'  achieved requests/s':34} {s['requestsPerSec']:12.0f}")
+print(f"{'  p50 / p90 / p99 / max ms':34} {ms(p['p50']):12.1f} {ms(p['p90']):9.1f} {ms(p['p99']):9.1f} {ms(s['slowest']):9.1f}")
+print(f"{'  errors':34} {errors:12d}")
+print(f"goal open-loop p99 ≤ 200 ms:       {'met' if ms(p['p99']) <= 200 and errors == 0 else 'MISSED'}")
+PY
 verdict() { if [ "$1" = 1 ]; then echo "met"; else echo "MISSED"; fi; }
 echo
 echo "goal REST ≥ 0.8× plain requests/s:  $(verdict "$(echo "$r_rps >= 0.8 * $p_rps" | bc -l)")"
