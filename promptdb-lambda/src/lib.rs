@@ -2,9 +2,10 @@
 //! in stateless JSON mode) served through [`lambda_http`] to API Gateway REST APIs (payload 1.0),
 //! HTTP APIs and Function URLs (payload 2.0), on PostgreSQL.
 //!
-//! The `promptdb-lambda` binary does everything once per execution environment, before the first
-//! event: [`settings_from_env`], [`connect`] (a pool of one connection: an environment serves one
-//! request at a time), [`LambdaApp::new`]. Tests and embedders build the handler over any state:
+//! The `promptdb-lambda` binary sets up once per execution environment, before the first event,
+//! without touching the database: [`settings_from_env`], then [`connect`] (a lazily connecting
+//! pool of one connection, as an environment serves one request at a time, and a first-request
+//! check of the schema). Tests and embedders build the handler over any state:
 //!
 //! ```no_run
 //! # async fn demo(db: promptdb_core::PromptDb) -> Result<(), lambda_http::Error> {
@@ -23,10 +24,12 @@ use std::{
     time::{Duration, Instant},
 };
 
+use axum::response::IntoResponse;
 use axum::{Router, extract::ConnectInfo, response::Response};
 use lambda_http::{Request, RequestExt, request::RequestContext};
 use promptdb_core::PromptDb;
 use promptdb_http::{AppState, LogFormat, Settings, redact_url};
+use promptdb_store_postgres::PostgresStore;
 use tower::{Service, ServiceExt};
 
 /// The Lambda handler: PromptDB's HTTP application, with the adaptation Lambda events need.
@@ -44,6 +47,7 @@ use tower::{Service, ServiceExt};
 pub struct LambdaApp {
     router: Router,
     sweeper: Arc<Sweeper>,
+    first_request: Option<Arc<FirstRequest>>,
 }
 
 impl LambdaApp {
@@ -56,7 +60,51 @@ impl LambdaApp {
         Self {
             router: promptdb_http::stateless_app(state),
             sweeper: Arc::new(sweeper),
+            first_request: None,
         }
+    }
+
+    /// Runs `check` before the environment's first request is routed, and again before each
+    /// later one until it succeeds once. While it fails, requests answer as the server does when
+    /// the database is unavailable (503), and the reason is logged.
+    #[must_use]
+    pub fn with_first_request_check<F, Fut>(mut self, check: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), promptdb_core::Error>> + Send + 'static,
+    {
+        self.first_request = Some(Arc::new(FirstRequest {
+            done: tokio::sync::OnceCell::new(),
+            check: Box::new(move || Box::pin(check())),
+        }));
+        self
+    }
+}
+
+type Check = Box<
+    dyn Fn() -> Pin<Box<dyn Future<Output = Result<(), promptdb_core::Error>> + Send>>
+        + Send
+        + Sync,
+>;
+
+/// A check that must pass once before requests are served.
+struct FirstRequest {
+    done: tokio::sync::OnceCell<()>,
+    check: Check,
+}
+
+impl std::fmt::Debug for FirstRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FirstRequest")
+            .field("done", &self.done.initialized())
+            .finish_non_exhaustive()
+    }
+}
+
+impl FirstRequest {
+    async fn ensure(&self) -> Result<(), promptdb_core::Error> {
+        self.done.get_or_try_init(|| (self.check)()).await?;
+        Ok(())
     }
 }
 
@@ -73,7 +121,14 @@ impl Service<Request> for LambdaApp {
         let req = adapt(req);
         let router = self.router.clone();
         let sweeper = self.sweeper.clone();
+        let first_request = self.first_request.clone();
         Box::pin(async move {
+            if let Some(first) = first_request
+                && let Err(e) = first.ensure().await
+            {
+                // Logged (with the reason) where the error becomes a response.
+                return Ok(promptdb_http::error::ApiError::from(e).into_response());
+            }
             let response = router.oneshot(req).await;
             sweeper.run_if_due().await;
             response
@@ -225,11 +280,35 @@ pub fn settings_from_env(get: impl Fn(&str) -> Option<String>) -> anyhow::Result
     Ok(settings)
 }
 
-/// Opens the database `settings` name (applying migrations), puts the prompt cache in front and
-/// builds the state. In `oidc` mode this also discovers the identity provider.
-pub async fn connect(settings: Settings) -> anyhow::Result<AppState> {
-    let db = promptdb_http::open_db(&settings).await?;
-    AppState::connect(db, settings).await
+/// The handler for `settings`, without touching the database: the pool connects on the first
+/// request, which first checks that the schema is current (migrations are a deploy step,
+/// `promptdb migrate`; a schema that is behind is logged with what to run, and requests answer
+/// 503 until it is current) and that the stored ranking matches the configured weights. In
+/// `oidc` mode this discovers the identity provider.
+pub async fn connect(settings: Settings) -> anyhow::Result<LambdaApp> {
+    let url = settings.database_url();
+    let store = PostgresStore::connect_lazy_with(&url, &settings.postgres.options())
+        .map_err(|e| anyhow::anyhow!("cannot open the database {}: {e}", redact_url(&url)))?;
+    let cache_ttl = Duration::from_secs(settings.prompt_cache_ttl_secs);
+    let cached: Arc<dyn promptdb_core::Store> = if cache_ttl.is_zero() {
+        Arc::new(store.clone())
+    } else {
+        Arc::new(promptdb_core::cache::CachedStore::new(
+            Arc::new(store.clone()),
+            cache_ttl,
+            10_000,
+        ))
+    };
+    let db = PromptDb::with_config(cached, settings.core.clone())?;
+    let state = AppState::connect(db.clone(), settings).await?;
+    Ok(LambdaApp::new(state).with_first_request_check(move || {
+        let (store, db) = (store.clone(), db.clone());
+        async move {
+            store.check_schema().await?;
+            db.sync_ranking().await?;
+            Ok(())
+        }
+    }))
 }
 
 #[cfg(test)]

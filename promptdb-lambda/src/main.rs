@@ -1,6 +1,6 @@
-//! `promptdb-lambda`: PromptDB on AWS Lambda. Settings, the database pool, migrations and the
-//! router are set up once per execution environment, before the first event; then the Lambda
-//! runtime feeds the handler one event at a time.
+//! `promptdb-lambda`: PromptDB on AWS Lambda. Settings, the (lazily connecting) database pool
+//! and the router are set up once per execution environment, before the first event; the first
+//! event checks the schema; then the Lambda runtime feeds the handler one event at a time.
 
 use std::{process::ExitCode, time::Instant};
 
@@ -52,19 +52,19 @@ async fn main() -> ExitCode {
     let init = async {
         let settings = settings?;
         let database = redact_url(&settings.database_url());
-        let state = promptdb_lambda::connect(settings).await?;
-        anyhow::Ok((state, database))
+        let app = promptdb_lambda::connect(settings).await?;
+        anyhow::Ok((app, database))
     };
-    let (state, database) = match init.await {
+    let (app, database) = match init.await {
         Ok(ready) => ready,
         Err(e) => return fail_init(&e).await,
     };
     tracing::info!(
-        init_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        init_ms = (started.elapsed().as_secs_f64() * 1e4).round() / 10.0,
         %database,
         "PromptDB ready"
     );
-    match lambda_http::run(promptdb_lambda::LambdaApp::new(state)).await {
+    match lambda_http::run(app).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "the Lambda runtime stopped");

@@ -14,7 +14,7 @@ use promptdb_core::{NewApiKey, PromptDb};
 use promptdb_store_postgres::testing::TestDatabase;
 use serde_json::{Value, json};
 
-/// The first answer waits for the cold start: connecting and checking migrations.
+/// The first answer waits for the cold start and the first request's connection and schema check.
 const COLD: Duration = Duration::from_secs(120);
 const WARM: Duration = Duration::from_secs(30);
 
@@ -305,20 +305,58 @@ async fn init_errors_are_reported_and_end_the_process() {
 }
 
 #[tokio::test]
-async fn an_unreachable_database_is_an_init_error_without_the_password() {
-    // Nothing listens on port 1.
+async fn an_unreachable_database_answers_503_without_the_password() {
+    // Nothing listens on port 1. The pool connects on the first request, not at init.
     let url = "postgres://promptdb:hunter2@127.0.0.1:1/promptdb";
     let mut api = RuntimeApi::start().await;
     let mut function = Function::spawn(&api.endpoint(), &[("DATABASE_URL", url)]);
-    match api.posted(COLD).await {
-        Some((_, Posted::InitError { body, .. })) => {
-            let message = body["errorMessage"].as_str().unwrap_or_default();
-            assert!(message.contains("cannot open the database"), "{body}");
-            assert!(!message.contains("hunter2"), "{body}");
-        }
-        other => panic!("expected an init error, got {other:?}\n{}", function.log()),
-    }
+    let answer = invoke(
+        &mut api,
+        &mut function,
+        &Event::request(Source::FunctionUrl, "GET", "/api/v1/prompts").bearer("pdb_x"),
+        COLD,
+    )
+    .await;
+    assert_eq!(answer["statusCode"], 503, "{answer}");
+    assert_eq!(body(&answer)["error"]["code"], "unavailable", "{answer}");
+    assert!(!answer.to_string().contains("hunter2"), "{answer}");
     assert!(!function.log().contains("hunter2"), "{}", function.log());
-    let status = function.exit(WARM).await;
-    assert!(status.is_some_and(|s| !s.success()), "{status:?}");
+    assert!(
+        function.is_running(),
+        "the environment stays up for the next request"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_schema_behind_the_build_answers_503_and_says_what_to_run_until_migrated() {
+    // A database nobody has migrated: the Lambda never migrates, it checks.
+    let database = TestDatabase::create().await;
+    let mut api = RuntimeApi::start().await;
+    let mut function = Function::spawn(
+        &api.endpoint(),
+        &[("PROMPTDB_DATABASE_URL", database.url.as_str())],
+    );
+    let health = Event::request(Source::FunctionUrl, "GET", "/health");
+    let answer = invoke(&mut api, &mut function, &health, COLD).await;
+    assert_eq!(answer["statusCode"], 503, "{answer}");
+    let log = function.log();
+    assert!(
+        log.contains("the database schema is behind this build")
+            && log.contains("1 (init)")
+            && log.contains("migrate"),
+        "the log names the missing migrations and what to run:\n{log}"
+    );
+    // The deploy step, from elsewhere: the same environment then serves without a restart.
+    let db = PromptDb::new(Arc::new(database.store().await));
+    let user = db.create_user("Lambda").await.expect("user");
+    let key = db
+        .issue_api_key(user.id, NewApiKey::new("e2e"))
+        .await
+        .expect("key")
+        .secret;
+    let answer = invoke(&mut api, &mut function, &health, WARM).await;
+    assert_eq!(answer["statusCode"], 200, "{answer}");
+    let list = Event::request(Source::FunctionUrl, "GET", "/api/v1/prompts").bearer(&key);
+    let answer = invoke(&mut api, &mut function, &list, WARM).await;
+    assert_eq!(answer["statusCode"], 200, "{answer}");
 }
