@@ -6,7 +6,8 @@
 //! - Search with a weighted `tsvector` and a GIN index, over text folded by promptdb-core, with
 //!   the same semantics as SQLite's (the conformance suite checks both).
 //! - Row-level security on every user-owned table, keyed on the transaction-local setting
-//!   `promptdb.user_id` that this backend sets at the start of each transaction (see
+//!   `promptdb.user_id` that this backend sets at the start of each transaction, or inside the
+//!   statement itself for one-statement reads (see `AS_USER` in this file and
 //!   `migrations/0001_init.sql`). Connect as a role that is neither a superuser nor has
 //!   `BYPASSRLS`, or PostgreSQL does not apply the policies; [`PostgresStore::connect_with`]
 //!   logs a warning when it does.
