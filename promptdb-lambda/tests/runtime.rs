@@ -21,14 +21,18 @@ const WARM: Duration = Duration::from_secs(30);
 /// A migrated database with a user, and that user's key.
 async fn database_with_key() -> (TestDatabase, String) {
     let database = TestDatabase::create().await;
+    let key = migrate_with_key(&database).await;
+    (database, key)
+}
+
+/// Migrates `database` (as `promptdb migrate` would), adds a user, and returns that user's key.
+async fn migrate_with_key(database: &TestDatabase) -> String {
     let db = PromptDb::new(Arc::new(database.store().await));
     let user = db.create_user("Lambda").await.expect("user");
-    let key = db
-        .issue_api_key(user.id, NewApiKey::new("e2e"))
+    db.issue_api_key(user.id, NewApiKey::new("e2e"))
         .await
         .expect("key")
-        .secret;
-    (database, key)
+        .secret
 }
 
 /// Invokes the function with `event` and returns the Lambda response it posted.
@@ -347,13 +351,7 @@ async fn a_schema_behind_the_build_answers_503_and_says_what_to_run_until_migrat
         "the log names the missing migrations and what to run:\n{log}"
     );
     // The deploy step, from elsewhere: the same environment then serves without a restart.
-    let db = PromptDb::new(Arc::new(database.store().await));
-    let user = db.create_user("Lambda").await.expect("user");
-    let key = db
-        .issue_api_key(user.id, NewApiKey::new("e2e"))
-        .await
-        .expect("key")
-        .secret;
+    let key = migrate_with_key(&database).await;
     let answer = invoke(&mut api, &mut function, &health, WARM).await;
     assert_eq!(answer["statusCode"], 200, "{answer}");
     let list = Event::request(Source::FunctionUrl, "GET", "/api/v1/prompts").bearer(&key);
