@@ -58,7 +58,7 @@ pub use settings::{
     RateLimitSettings, Settings, default_data_dir, parse_service_url, redact_url,
 };
 pub use state::AppState;
-pub use store::{open_db, open_store};
+pub use store::{open_db, open_store, with_prompt_cache};
 
 /// Installs ring as the process's TLS crypto provider, once. reqwest is built without a bundled
 /// backend choice, so every HTTP client this crate (or a program using it) builds needs this

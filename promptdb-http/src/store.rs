@@ -76,11 +76,16 @@ pub async fn open_store(
             ));
         }
     };
-    Ok(if cache_ttl.is_zero() {
+    Ok(with_prompt_cache(store, cache_ttl))
+}
+
+/// `store` behind the prompt cache the server uses (`cache_ttl` long; none when it is zero).
+pub fn with_prompt_cache(store: Arc<dyn Store>, cache_ttl: Duration) -> Arc<dyn Store> {
+    if cache_ttl.is_zero() {
         store
     } else {
         Arc::new(CachedStore::new(store, cache_ttl, 10_000))
-    })
+    }
 }
 
 /// The backends a URL can name.

@@ -24,8 +24,11 @@ use std::{
     time::{Duration, Instant},
 };
 
-use axum::response::IntoResponse;
-use axum::{Router, extract::ConnectInfo, response::Response};
+use axum::{
+    Router,
+    extract::ConnectInfo,
+    response::{IntoResponse, Response},
+};
 use lambda_http::{Request, RequestExt, request::RequestContext};
 use promptdb_core::PromptDb;
 use promptdb_http::{AppState, LogFormat, Settings, redact_url};
@@ -289,16 +292,10 @@ pub async fn connect(settings: Settings) -> anyhow::Result<LambdaApp> {
     let url = settings.database_url();
     let store = PostgresStore::connect_lazy_with(&url, &settings.postgres.options())
         .map_err(|e| anyhow::anyhow!("cannot open the database {}: {e}", redact_url(&url)))?;
-    let cache_ttl = Duration::from_secs(settings.prompt_cache_ttl_secs);
-    let cached: Arc<dyn promptdb_core::Store> = if cache_ttl.is_zero() {
-        Arc::new(store.clone())
-    } else {
-        Arc::new(promptdb_core::cache::CachedStore::new(
-            Arc::new(store.clone()),
-            cache_ttl,
-            10_000,
-        ))
-    };
+    let cached = promptdb_http::with_prompt_cache(
+        Arc::new(store.clone()),
+        Duration::from_secs(settings.prompt_cache_ttl_secs),
+    );
     let db = PromptDb::with_config(cached, settings.core.clone())?;
     let state = AppState::connect(db.clone(), settings).await?;
     Ok(LambdaApp::new(state).with_first_request_check(move || {
