@@ -33,6 +33,8 @@ mod preferences;
 mod prompt;
 pub mod ranking;
 pub mod release;
+#[cfg(feature = "resolver")]
+pub mod resolver;
 pub mod search;
 mod service;
 mod session;
@@ -60,7 +62,9 @@ pub use prompt::{
     PromptUsage, PromptVersion, TagCount, Variable,
 };
 pub use ranking::RankingWeights;
-pub use release::{Label, LabelMove, LabelTarget, Rendered, ResolveRequest, Resolved, Variant};
+pub use release::{
+    Label, LabelMove, LabelTarget, Release, Rendered, ResolveRequest, Resolved, Snapshot, Variant,
+};
 pub use search::{Filters, ListQuery, SearchQuery};
 pub use service::{
     Config, EXPORT_PAGE, MAX_CANDIDATE_OFFSET, MAX_CANDIDATE_PAGE, MAX_PROPOSALS_PER_HARVEST,

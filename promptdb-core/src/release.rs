@@ -292,6 +292,27 @@ impl Rendered {
 }
 
 impl Resolved {
+    /// The prompt rendered strictly with `values`: every required variable given, no
+    /// undeclared ones. The server's resolve and every client-side resolver render with this.
+    pub fn render(&self, values: &BTreeMap<String, String>) -> Result<Rendered> {
+        Ok(match self.kind {
+            PromptKind::Text => Rendered::Text(crate::template::render(
+                &self.content,
+                &self.variables,
+                values,
+            )?),
+            PromptKind::Chat => Rendered::Chat(
+                self.messages
+                    .iter()
+                    .map(|m| {
+                        crate::template::render(&m.content, &self.variables, values)
+                            .map(|text| ChatMessage::new(m.role, text))
+                    })
+                    .collect::<Result<_>>()?,
+            ),
+        })
+    }
+
     /// The rendered text when variables were given, else the (expanded) body as one text.
     pub fn text(&self) -> String {
         match &self.rendered {
@@ -414,6 +435,141 @@ fn random_bucket() -> u8 {
     // A failing system RNG leaves the bucket at 0: the first variant, still a valid answer.
     let _ = getrandom::fill(&mut b);
     (u64::from_le_bytes(b) % 100) as u8
+}
+
+/// Everything a client-side resolver needs to serve a prompt at a label (or a version) without
+/// asking again: what the label points at, and each version it names, resolved (includes
+/// expanded, not rendered). A resolver picks the variant with [`Release::pick`], the same rule
+/// the server uses, so both give a subject the same version.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Release {
+    /// The prompt.
+    pub slug: Slug,
+    /// The label asked for (`latest` included); absent when a version was asked for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// What the label points at (a version asked for is `{"version": n}`).
+    pub target: LabelTarget,
+    /// Each version the target names, in the order [`LabelTarget::versions`] gives.
+    pub versions: Vec<Resolved>,
+}
+
+impl Release {
+    /// The version `subject` gets: [`assign`] over the target, then that version's entry.
+    /// `None` only when the release does not hold the version its target names.
+    pub fn pick(&self, subject: Option<&str>) -> Option<&Resolved> {
+        let label = self.label.as_deref().unwrap_or(LATEST);
+        let version = assign(self.slug.as_str(), label, &self.target, subject);
+        self.versions.iter().find(|v| v.version == version)
+    }
+
+    /// Checks that the release holds exactly the versions its target names, for its own slug.
+    pub fn check(&self) -> Result<()> {
+        let wanted = self.target.versions();
+        let held: Vec<u32> = self.versions.iter().map(|v| v.version).collect();
+        if wanted != held {
+            return Err(Error::invalid(
+                "versions",
+                format!(
+                    "{}: the target names versions {wanted:?} but the release holds {held:?}",
+                    self.slug
+                ),
+            ));
+        }
+        if let Some(v) = self.versions.iter().find(|v| v.slug != self.slug) {
+            return Err(Error::invalid(
+                "versions",
+                format!("{}: holds a version of `{}`", self.slug, v.slug),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The `format` of a [`Snapshot`].
+pub const SNAPSHOT_FORMAT: &str = "promptdb-snapshot";
+/// Prompts one snapshot holds at most; narrow a larger one with a folder.
+pub const MAX_SNAPSHOT_PROMPTS: usize = 2_000;
+/// Bytes of prompt text one snapshot holds at most.
+pub const MAX_SNAPSHOT_BYTES: usize = 32 * 1024 * 1024;
+
+/// Every prompt at one label as one bundle: what an application starts from when the server is
+/// unreachable. `hash` covers `releases`, so a truncated or edited file is refused.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// Always `promptdb-snapshot`.
+    pub format: String,
+    /// The label every release is at.
+    pub label: String,
+    /// The folder it was narrowed to, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub folder: Option<String>,
+    /// When the server made it.
+    pub created_at: DateTime<Utc>,
+    /// `sha256:` and the hex SHA-256 of the compact JSON of `releases`.
+    pub hash: String,
+    /// One release per prompt that has the label, by slug.
+    pub releases: Vec<Release>,
+}
+
+impl Snapshot {
+    /// A snapshot of `releases`, with its hash.
+    pub fn new(
+        label: impl Into<String>,
+        folder: Option<String>,
+        created_at: DateTime<Utc>,
+        releases: Vec<Release>,
+    ) -> Self {
+        let hash = content_hash(&releases);
+        Self {
+            format: SNAPSHOT_FORMAT.to_owned(),
+            label: label.into(),
+            folder,
+            created_at,
+            hash,
+            releases,
+        }
+    }
+
+    /// Checks the format, the hash, and every release.
+    pub fn verify(&self) -> Result<()> {
+        if self.format != SNAPSHOT_FORMAT {
+            return Err(Error::invalid(
+                "format",
+                format!("expected `{SNAPSHOT_FORMAT}`, got `{}`", self.format),
+            ));
+        }
+        let hash = content_hash(&self.releases);
+        if hash != self.hash {
+            return Err(Error::invalid(
+                "hash",
+                format!(
+                    "the releases hash to {hash}, not {}: the snapshot was changed or cut short",
+                    self.hash
+                ),
+            ));
+        }
+        for (i, r) in self.releases.iter().enumerate() {
+            r.check().map_err(|e| e.within(&format!("releases[{i}]")))?;
+        }
+        Ok(())
+    }
+}
+
+fn content_hash(releases: &[Release]) -> String {
+    use std::fmt::Write;
+    let mut h = Sha256::new();
+    // Serializing plain data to memory cannot fail.
+    h.update(serde_json::to_vec(releases).unwrap_or_default());
+    let digest = h.finalize();
+    let mut out = String::with_capacity(7 + 64);
+    out.push_str("sha256:");
+    for b in digest {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
 }
 
 #[cfg(test)]

@@ -33,6 +33,8 @@ use tower_http::trace::TraceLayer;
 pub mod auth;
 #[cfg(feature = "cli")]
 pub mod cli;
+#[cfg(feature = "client")]
+pub mod client;
 pub mod error;
 pub mod extract;
 #[cfg(feature = "langfuse")]
@@ -63,7 +65,7 @@ pub use store::{open_db, open_store, with_prompt_cache};
 /// Installs ring as the process's TLS crypto provider, once. reqwest is built without a bundled
 /// backend choice, so every HTTP client this crate (or a program using it) builds needs this
 /// first; later calls do nothing.
-#[cfg(any(feature = "oidc", feature = "cli"))]
+#[cfg(any(feature = "oidc", feature = "client"))]
 pub fn install_tls_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }

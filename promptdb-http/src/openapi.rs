@@ -5,7 +5,7 @@
 use promptdb_core::{
     ApiKey, CreatedApiKey, Draft, DraftSummary, Export, LabelMove, LabelTarget, NewApiKey, Page,
     Preferences, PreferencesInput, Prompt, PromptPatch, PromptSummary, PromptUsage, PromptVersion,
-    RenderedPrompt, Resolved, SaveDraft,
+    Release, RenderedPrompt, Resolved, SaveDraft, Snapshot,
     diff::VersionDiff,
     page::{
         LIST_CURSOR_PATTERN, MOVES_CURSOR_PATTERN, SEARCH_CURSOR_PATTERN, VERSIONS_CURSOR_PATTERN,
@@ -749,6 +749,43 @@ fn build() -> (Value, Vec<Operation>) {
         None,
         (200, "The version served", Some(resolved)),
         &[404, 422],
+        false,
+    );
+    let release = b.schema::<Release>();
+    b.op(
+        "get",
+        "/api/v1/releases/{slug}",
+        "getRelease",
+        "releases",
+        "What a client-side resolver caches: the label's target (a version or a split) and every version it names, resolved",
+        vec![
+            path_param("slug", "The prompt's slug; folders may be written with `/` or `%2F`", slug_schema()),
+            query_param("label", "A label (`production` by default; `latest` is the newest version); not with `version`", label_schema()),
+            query_param("version", "A version; not with `label`", version_schema()),
+        ],
+        None,
+        (200, "The release", Some(release)),
+        &[404, 422],
+        false,
+    );
+    let snapshot = b.schema::<Snapshot>();
+    b.op(
+        "get",
+        "/api/v1/snapshot",
+        "getSnapshot",
+        "releases",
+        "Every prompt at a label as one bundle with a content hash (at most 2,000 prompts and 32 MiB of text; narrow with `folder`)",
+        vec![
+            query_param("label", "The label (`production` by default; `latest`: every prompt)", label_schema()),
+            query_param(
+                "folder",
+                "Only prompts in this folder or below it",
+                json!({ "type": "string", "pattern": validate::FOLDER_PATTERN, "maxLength": validate::MAX_SLUG_LEN }),
+            ),
+        ],
+        None,
+        (200, "The snapshot", Some(snapshot)),
+        &[422],
         false,
     );
     let many = b.schema::<ResolveMany>();

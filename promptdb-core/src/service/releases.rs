@@ -8,8 +8,10 @@ use crate::{
     diff::{self, VersionDiff},
     folder::{self, Folder},
     release::{
-        self, LATEST, Label, LabelMove, LabelTarget, PRODUCTION, Rendered, ResolveRequest, Resolved,
+        self, LATEST, Label, LabelMove, LabelTarget, MAX_SNAPSHOT_BYTES, MAX_SNAPSHOT_PROMPTS,
+        PRODUCTION, Release, Rendered, ResolveRequest, Resolved, Snapshot,
     },
+    search::SlugPageSpec,
     store::{LabelDecision, LabelState, Resolution, ResolvedVersion, Selector},
     template::{Include, MAX_INCLUDE_DEPTH, MAX_INCLUDES},
     validate::{MAX_RESOLVE_BATCH, MAX_RESOLVE_BATCH_BYTES, MAX_TAGS},
@@ -388,22 +390,7 @@ impl PromptDb {
                 (String::new(), out)
             }
         };
-        let rendered = match &req.variables {
-            None => None,
-            Some(values) => Some(match v.kind {
-                PromptKind::Text => Rendered::Text(template::render(&content, &variables, values)?),
-                PromptKind::Chat => Rendered::Chat(
-                    messages
-                        .iter()
-                        .map(|m| {
-                            template::render(&m.content, &variables, values)
-                                .map(|text| ChatMessage::new(m.role, text))
-                        })
-                        .collect::<Result<_>>()?,
-                ),
-            }),
-        };
-        Ok(Resolved {
+        let mut resolved = Resolved {
             slug: found.slug,
             name: v.name,
             kind: v.kind,
@@ -417,8 +404,12 @@ impl PromptDb {
             variables,
             commit_message: v.commit_message,
             created_at: v.created_at,
-            rendered,
-        })
+            rendered: None,
+        };
+        if let Some(values) = &req.variables {
+            resolved.rendered = Some(resolved.render(values)?);
+        }
+        Ok(resolved)
     }
 
     /// Resolves up to 50 prompts in one call; each answer succeeds or fails on its own.
@@ -468,6 +459,156 @@ impl PromptDb {
             out.push(result.map_err(within));
         }
         Ok(out)
+    }
+
+    /// A prompt's release at a label (`production` when neither label nor version is given,
+    /// `latest` included) or at a version: the target and every version it names, resolved.
+    /// What a client-side resolver caches.
+    #[instrument(level = "debug", skip_all)]
+    pub async fn release(
+        &self,
+        principal: &Principal,
+        slug: &str,
+        label: Option<&str>,
+        version: Option<u32>,
+    ) -> Result<Release> {
+        require_read(principal)?;
+        check_resolve_request(&ResolveRequest {
+            slug: slug.to_owned(),
+            label: label.map(str::to_owned),
+            version,
+            ..ResolveRequest::default()
+        })?;
+        let user = principal.user_id();
+        let label = match version {
+            Some(_) => None,
+            None => Some(label.unwrap_or(PRODUCTION)),
+        };
+        let target = match (label, version) {
+            (_, Some(v)) => LabelTarget::version(v),
+            (Some(LATEST) | None, None) => {
+                let found = self.fetch(user, slug, Selector::Latest, None).await?;
+                LabelTarget::version(found.version.version)
+            }
+            (Some(l), None) => {
+                let labels = self
+                    .store()
+                    .labels(user, slug)
+                    .await?
+                    .ok_or_else(|| prompt_not_found(slug))?;
+                match labels.into_iter().find(|x| x.name == l) {
+                    Some(found) => found.target,
+                    None => {
+                        // The same answer resolve gives.
+                        return Err(self
+                            .fetch(user, slug, Selector::Label(l), None)
+                            .await
+                            .err()
+                            .unwrap_or_else(|| Error::not_found("label", format!("{slug}@{l}"))));
+                    }
+                }
+            }
+        };
+        let mut versions = Vec::new();
+        for v in target.versions() {
+            let mut r = self
+                .resolve(
+                    principal,
+                    ResolveRequest {
+                        slug: slug.to_owned(),
+                        version: Some(v),
+                        ..ResolveRequest::default()
+                    },
+                )
+                .await?;
+            r.label = label.map(str::to_owned);
+            versions.push(r);
+        }
+        let slug = versions
+            .first()
+            .map(|r| r.slug.clone())
+            .map_or_else(|| parse_slug(slug), Ok)?;
+        Ok(Release {
+            slug,
+            label: label.map(str::to_owned),
+            target,
+            versions,
+        })
+    }
+
+    /// Every prompt that has `label` (`latest`: every prompt), in slug order, optionally only
+    /// those in `folder`, as one [`Snapshot`]: at most [`MAX_SNAPSHOT_PROMPTS`] prompts and
+    /// [`MAX_SNAPSHOT_BYTES`] of text.
+    #[instrument(level = "debug", skip_all)]
+    pub async fn snapshot(
+        &self,
+        principal: &Principal,
+        label: &str,
+        folder: Option<String>,
+    ) -> Result<Snapshot> {
+        require_read(principal)?;
+        if label != LATEST {
+            validate::label(label).map_err(|r| Error::invalid("label", r))?;
+        }
+        let filters = crate::Filters {
+            folder: folder.clone(),
+            ..crate::Filters::default()
+        };
+        let mut spec = SlugPageSpec {
+            filters,
+            label: Some(label.to_owned()),
+            limit: validate::MAX_PAGE_LIMIT,
+            ..SlugPageSpec::default()
+        };
+        let mut slugs = Vec::new();
+        loop {
+            let (page, total) = self.prompts_by_slug(principal, spec.clone()).await?;
+            // The count comes before any per-prompt work.
+            if total > MAX_SNAPSHOT_PROMPTS as u64 {
+                return Err(Error::invalid(
+                    "label",
+                    format!(
+                        "{total} prompts are at `{label}`; a snapshot holds at most {MAX_SNAPSHOT_PROMPTS}: take one folder at a time (`folder`)"
+                    ),
+                ));
+            }
+            let n = page.len();
+            slugs.extend(page.into_iter().map(|p| p.slug));
+            if n < spec.limit as usize || slugs.len() >= MAX_SNAPSHOT_PROMPTS {
+                break;
+            }
+            spec.offset += n as u64;
+        }
+        let mut releases = Vec::with_capacity(slugs.len());
+        let mut bytes = 0;
+        for slug in slugs {
+            let release = match self
+                .release(principal, slug.as_str(), Some(label), None)
+                .await
+            {
+                Ok(r) => r,
+                // Deleted, or its label removed, since the page was read.
+                Err(Error::NotFound { .. }) => continue,
+                Err(e) => return Err(e),
+            };
+            bytes += release
+                .versions
+                .iter()
+                .map(|r| {
+                    r.content.len() + r.messages.iter().map(|m| m.content.len()).sum::<usize>()
+                })
+                .sum::<usize>();
+            if bytes > MAX_SNAPSHOT_BYTES {
+                return Err(Error::invalid(
+                    "label",
+                    format!(
+                        "the prompts at `{label}` hold more than {MAX_SNAPSHOT_BYTES} bytes of text; take one folder at a time (`folder`)"
+                    ),
+                ));
+            }
+            releases.push(release);
+        }
+        Ok(Snapshot::new(label, folder, self.now(), releases))
     }
 
     /// The version `selector` names, or the error that says why there is none.

@@ -9,8 +9,9 @@ use promptdb_core::{
     diff::VersionDiff,
 };
 use reqwest::{Method, StatusCode};
-use serde::{Serialize, de::DeserializeOwned};
 
+pub use crate::client::Remote;
+use crate::client::{api_error, encode};
 use crate::rest::{CreatePrompts, CreatedPrompts, KeyList, LabelList, RenderRequest, TagList};
 
 /// `POST /resolve`'s answer, as the CLI reads it.
@@ -38,143 +39,6 @@ pub enum Client {
     },
     /// A server.
     Remote(Remote),
-}
-
-/// A PromptDB server reached over HTTP.
-#[derive(Debug)]
-pub struct Remote {
-    http: reqwest::Client,
-    base: String,
-    key: Option<String>,
-}
-
-#[derive(serde::Deserialize)]
-struct ErrorEnvelope {
-    error: ErrorPayload,
-}
-
-#[derive(serde::Deserialize)]
-struct ErrorPayload {
-    code: String,
-    message: String,
-    field: Option<String>,
-}
-
-/// Turns an API error body back into the domain error it came from.
-fn api_error(status: StatusCode, body: &[u8]) -> Error {
-    let Ok(ErrorEnvelope { error: e }) = serde_json::from_slice::<ErrorEnvelope>(body) else {
-        return Error::backend(format!("the server answered {status}"));
-    };
-    let field = e.field.unwrap_or_else(|| "request".into());
-    match e.code.as_str() {
-        "not_found" => Error::NotFound {
-            what: "resource",
-            key: e.message,
-        },
-        "invalid" => Error::Invalid {
-            reason: e
-                .message
-                .strip_prefix(&format!("{field}: "))
-                .unwrap_or(&e.message)
-                .to_owned(),
-            field,
-        },
-        "malformed" => Error::invalid(field, e.message),
-        "conflict" => Error::Conflict {
-            reason: e
-                .message
-                .strip_prefix(&format!("{field}: "))
-                .unwrap_or(&e.message)
-                .to_owned(),
-            field,
-        },
-        "quota_exceeded" => Error::QuotaExceeded {
-            reason: e
-                .message
-                .strip_prefix(&format!("{field}: "))
-                .unwrap_or(&e.message)
-                .to_owned(),
-            limit: field,
-        },
-        "unauthorized" => Error::Unauthorized,
-        "forbidden" => Error::forbidden(e.message),
-        "unavailable" => Error::Unavailable(e.message.into()),
-        _ => Error::backend(format!("{} ({})", e.message, e.code)),
-    }
-}
-
-impl Remote {
-    /// A client for the server at `base` (`http://127.0.0.1:5001`).
-    pub fn new(base: &str, key: Option<String>) -> Result<Self, Error> {
-        crate::install_tls_provider();
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("promptdb-cli/", env!("CARGO_PKG_VERSION")))
-            .timeout(std::time::Duration::from_secs(120))
-            .build()
-            .map_err(Error::backend)?;
-        Ok(Self {
-            http,
-            base: base.trim_end_matches('/').to_owned(),
-            key,
-        })
-    }
-
-    async fn call<B: Serialize, T: DeserializeOwned>(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<&B>,
-    ) -> Result<T, Error> {
-        let bytes = self.raw(method, path, body).await?;
-        let bytes = if bytes.is_empty() {
-            b"null".to_vec()
-        } else {
-            bytes
-        };
-        serde_json::from_slice(&bytes)
-            .map_err(|e| Error::backend(format!("unexpected response from the server: {e}")))
-    }
-
-    async fn raw<B: Serialize>(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<&B>,
-    ) -> Result<Vec<u8>, Error> {
-        let mut req = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(key) = &self.key {
-            req = req.bearer_auth(key);
-        }
-        if let Some(body) = body {
-            req = req.json(body);
-        }
-        let response = req
-            .send()
-            .await
-            .map_err(|e| Error::Unavailable(format!("cannot reach {}: {e}", self.base).into()))?;
-        let status = response.status();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| Error::Unavailable(Box::new(e)))?
-            .to_vec();
-        if status.is_success() {
-            Ok(bytes)
-        } else {
-            Err(api_error(status, &bytes))
-        }
-    }
-}
-
-fn encode(segment: &str) -> String {
-    // Slugs and ids are URL-safe; anything else is rejected by the server with a clear error.
-    segment
-        .bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 fn query_string(pairs: &[(&str, String)]) -> String {

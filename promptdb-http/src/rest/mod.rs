@@ -63,6 +63,8 @@ fn table() -> Vec<(&'static str, MethodRouter<PromptDb>)> {
         ("/folders", get(releases::folders)),
         ("/resolve", post(releases::resolve_many)),
         ("/resolve/{*slug}", get(releases::resolve)),
+        ("/releases/{*slug}", get(releases::release)),
+        ("/snapshot", get(releases::snapshot)),
         ("/tags", get(prompts::tags)),
         ("/drafts", get(drafts::list).post(drafts::save)),
         ("/drafts/summary", get(drafts::summary)),

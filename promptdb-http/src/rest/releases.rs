@@ -8,8 +8,8 @@ use axum::{
 };
 use promptdb_core::validate::MAX_RESOLVE_BATCH;
 use promptdb_core::{
-    Error, Label, LabelMove, LabelTarget, Page, Prompt, PromptDb, PromptSummary, ResolveRequest,
-    Resolved, diff::VersionDiff, folder::Folder,
+    Error, Label, LabelMove, LabelTarget, Page, Prompt, PromptDb, PromptSummary, Release,
+    ResolveRequest, Resolved, Snapshot, diff::VersionDiff, folder::Folder,
 };
 use serde::{Deserialize, Serialize};
 
@@ -182,6 +182,35 @@ pub(super) async fn resolve(
         variables: None,
     };
     Ok(Json(db.resolve(&me, request).await?))
+}
+
+/// `GET /releases/{slug}?label=|version=`: the prompt's release, what a client-side resolver
+/// caches (the label's target and every version it names).
+pub(super) async fn release(
+    State(db): State<PromptDb>,
+    Caller(me): Caller,
+    Path(slug): Path<String>,
+    query: QueryPairs,
+) -> ApiResult<Json<Release>> {
+    query.only(&["label", "version"])?;
+    let version = query.u32("version")?;
+    Ok(Json(
+        db.release(&me, &slug, query.get("label"), version).await?,
+    ))
+}
+
+/// `GET /snapshot?label=&folder=`: every prompt at a label as one bundle with a content hash.
+pub(super) async fn snapshot(
+    State(db): State<PromptDb>,
+    Caller(me): Caller,
+    query: QueryPairs,
+) -> ApiResult<Json<Snapshot>> {
+    query.only(&["label", "folder"])?;
+    let label = query
+        .get("label")
+        .unwrap_or(promptdb_core::release::PRODUCTION);
+    let folder = query.get("folder").map(str::to_owned);
+    Ok(Json(db.snapshot(&me, label, folder).await?))
 }
 
 /// Body of `POST /resolve`.
