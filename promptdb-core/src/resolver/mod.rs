@@ -244,11 +244,42 @@ struct Counters {
 
 type Shared = std::result::Result<Arc<Entry>, Arc<Error>>;
 
+/// The cache's keys are already hashes (of slug and label, with a per-resolver seed): the
+/// cache uses them as they are instead of hashing them again.
+#[derive(Debug, Clone, Copy, Default)]
+struct KeyHash;
+
+impl BuildHasher for KeyHash {
+    type Hasher = KeyHasher;
+    fn build_hasher(&self) -> KeyHasher {
+        KeyHasher(0)
+    }
+}
+
+#[derive(Debug)]
+struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 ^= n;
+    }
+}
+
 struct Inner {
     source: Box<dyn PromptSource>,
     config: ResolverConfig,
-    hasher: std::hash::RandomState,
-    cache: moka::sync::Cache<u64, Arc<Entry>>,
+    hasher: foldhash::fast::RandomState,
+    cache: moka::sync::Cache<u64, Arc<Entry>, KeyHash>,
     inflight: Mutex<HashMap<u64, Arc<OnceCell<Shared>>>>,
     refreshing: Mutex<HashSet<u64>>,
     refresh_slots: Arc<Semaphore>,
@@ -310,11 +341,11 @@ impl Resolver {
     pub fn with_config(source: impl PromptSource, config: ResolverConfig) -> Self {
         let cache = moka::sync::Cache::builder()
             .max_capacity(config.capacity)
-            .build();
+            .build_with_hasher(KeyHash::default());
         Self {
             inner: Arc::new(Inner {
                 source: Box::new(source),
-                hasher: std::hash::RandomState::new(),
+                hasher: foldhash::fast::RandomState::default(),
                 cache,
                 inflight: Mutex::default(),
                 refreshing: Mutex::default(),
@@ -430,6 +461,8 @@ impl Inner {
         self.hasher.hash_one((slug, at))
     }
 
+    /// The entry for `slug` at `at`. A hit is answered without leaving this function; the rest
+    /// lives in a boxed future, so the future every call builds stays small.
     async fn entry(this: &Arc<Self>, slug: &str, at: At<'_>) -> Result<Arc<Entry>> {
         let key = this.key(slug, at);
         let cached = this.cache.get(&key).filter(|e| e.is(slug, at));
@@ -448,6 +481,17 @@ impl Inner {
                 }
             }
         }
+        Box::pin(Self::miss(this, key, slug, at, cached)).await
+    }
+
+    /// Fetches before answering; serves an old entry, then the fallback, if the source fails.
+    async fn miss(
+        this: &Arc<Self>,
+        key: u64,
+        slug: &str,
+        at: At<'_>,
+        cached: Option<Arc<Entry>>,
+    ) -> Result<Arc<Entry>> {
         this.counters.misses.fetch_add(1, Relaxed);
         match this.load(key, slug, at).await {
             Ok(entry) => Ok(entry),
