@@ -13,14 +13,15 @@ use chrono::{DateTime, Utc};
 use crate::{
     ApiKey, ApiKeyId, Draft, DraftId, DraftSummary, Preferences, Prompt, PromptId, PromptSummary,
     PromptVersion, Result, SecretHash, Session, Store, TagCount, User, UserId,
+    change::{ChangeListener, ChangePage},
     export::ExportedPrompt,
     harvest::{Candidate, CandidateId, CandidateStatus},
     ranking::SearchCandidate,
     release::{Label, LabelMove},
     search::{ListSpec, SearchSpec, SlugPageSpec},
     store::{
-        ApiKeyStore, CandidateStore, CandidatesQueued, DraftSaved, DraftStore, FolderCount,
-        IdentityStore, Inserted, LabelMutator, LabelStore, MetaStore, PreferenceStore,
+        ApiKeyStore, CandidateStore, CandidatesQueued, ChangeStore, DraftSaved, DraftStore,
+        FolderCount, IdentityStore, Inserted, LabelMutator, LabelStore, MetaStore, PreferenceStore,
         PreferencesMutator, PromptMutator, PromptRecord, PromptStore, Ranked, Resolution, Scorer,
         Selector, SessionStore, StoredApiKey, UserStore, VariantPicker, VersionDeletion,
     },
@@ -278,6 +279,21 @@ impl DraftStore for CachedStore {
 
     async fn purge_expired_drafts(&self, now: DateTime<Utc>) -> Result<u64> {
         self.inner.purge_expired_drafts(now).await
+    }
+}
+
+#[async_trait]
+impl ChangeStore for CachedStore {
+    async fn changes(&self, user: UserId, after: i64, limit: u32) -> Result<ChangePage> {
+        self.inner.changes(user, after, limit).await
+    }
+
+    async fn purge_changes(&self, before: DateTime<Utc>) -> Result<u64> {
+        self.inner.purge_changes(before).await
+    }
+
+    async fn listen_changes(&self) -> Result<Box<dyn ChangeListener>> {
+        self.inner.listen_changes().await
     }
 }
 

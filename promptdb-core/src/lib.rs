@@ -20,6 +20,7 @@
 mod api_key;
 pub mod bounded;
 pub mod cache;
+pub mod change;
 mod clock;
 pub mod diff;
 mod draft;

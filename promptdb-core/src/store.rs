@@ -18,6 +18,7 @@ use chrono::{DateTime, Utc};
 use crate::{
     ApiKey, ApiKeyId, Draft, DraftId, DraftSummary, Preferences, Prompt, PromptId, PromptSummary,
     PromptVersion, Result, SecretHash, Session, Slug, TagCount, User, UserId,
+    change::{ChangeListener, ChangePage},
     export::ExportedPrompt,
     harvest::{Candidate, CandidateId, CandidateStatus, Harvested},
     ranking::{RankFeatures, SearchCandidate},
@@ -506,6 +507,20 @@ pub trait MetaStore: Send + Sync {
     async fn set_meta(&self, key: &str, value: &str) -> Result<()>;
 }
 
+/// The change feed (see [`crate::change`]).
+#[async_trait]
+pub trait ChangeStore: Send + Sync {
+    /// The user's changes with `seq` above `after`, oldest first, at most `limit`, with the
+    /// feed's head and oldest kept position.
+    async fn changes(&self, user: UserId, after: i64, limit: u32) -> Result<ChangePage>;
+    /// Deletes every user's changes recorded before `before`; returns how many. Numbers are
+    /// never reused: a user's head stays where it was.
+    async fn purge_changes(&self, before: DateTime<Utc>) -> Result<u64>;
+    /// A listener that wakes when changes are committed, by this process or another one
+    /// sharing the database.
+    async fn listen_changes(&self) -> Result<Box<dyn ChangeListener>>;
+}
+
 /// A complete storage backend.
 #[async_trait]
 pub trait Store:
@@ -519,6 +534,7 @@ pub trait Store:
     + IdentityStore
     + SessionStore
     + MetaStore
+    + ChangeStore
     + fmt::Debug
 {
     /// A short name for logs: `sqlite`, `postgres`.

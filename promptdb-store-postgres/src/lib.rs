@@ -26,6 +26,7 @@ use sqlx::{
 };
 
 mod candidates;
+mod changes;
 mod drafts;
 mod keys;
 mod labels;

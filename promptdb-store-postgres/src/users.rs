@@ -56,6 +56,18 @@ impl UserStore for PostgresStore {
             .execute(&mut *tx)
             .await
             .map_err(map_err)?;
+        // The change feed has no foreign keys (the triggers write to it while a user's prompts
+        // are deleted): it goes last.
+        for sql in [
+            "DELETE FROM changes WHERE user_id = $1",
+            "DELETE FROM change_heads WHERE user_id = $1",
+        ] {
+            sqlx::query(sql)
+                .bind(id.as_uuid())
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        }
         tx.commit().await.map_err(map_err)?;
         Ok(done.rows_affected() > 0)
     }

@@ -20,6 +20,7 @@ use crate::conn::{Connections, ReadConn, WriteConn};
 
 mod backup;
 mod candidates;
+mod changes;
 mod conn;
 mod drafts;
 mod keys;

@@ -63,6 +63,18 @@ impl UserStore for SqliteStore {
             .await
             .map_err(map_err)?
             .rows_affected();
+        // The change feed has no foreign keys (the triggers write to it while a user's prompts
+        // are deleted): it goes last.
+        for sql in [
+            "DELETE FROM changes WHERE user_id = ?",
+            "DELETE FROM change_heads WHERE user_id = ?",
+        ] {
+            sqlx::query(sql)
+                .bind(id.as_uuid())
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err)?;
+        }
         tx.commit().await.map_err(map_err)?;
         Ok(deleted > 0)
     }

@@ -179,6 +179,8 @@ pub struct Swept {
     pub sessions: u64,
     /// Expired harvest candidates deleted.
     pub candidates: u64,
+    /// Changes older than the feed keeps deleted.
+    pub changes: u64,
 }
 
 /// PromptDB as a library: validation, ranking, versioning and user scoping over a [`Store`].
@@ -376,18 +378,28 @@ impl PromptDb {
                 0
             }
         };
-        if drafts + sessions + candidates > 0 {
+        let kept_from = now - chrono::Duration::days(crate::change::CHANGE_RETENTION_DAYS);
+        let changes = match self.store().purge_changes(kept_from).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(error = %e, "change feed sweep failed");
+                0
+            }
+        };
+        if drafts + sessions + candidates + changes > 0 {
             tracing::info!(
                 drafts,
                 sessions,
                 candidates,
-                "expired drafts, sessions and candidates deleted"
+                changes,
+                "expired drafts, sessions, candidates and changes deleted"
             );
         }
         Swept {
             drafts,
             sessions,
             candidates,
+            changes,
         }
     }
 

@@ -5,6 +5,7 @@ use std::{future::Future, pin::Pin};
 
 use super::*;
 use crate::{
+    change::{ChangeListener, ChangePage, MAX_CHANGE_PAGE},
     diff::{self, VersionDiff},
     folder::{self, Folder},
     release::{
@@ -609,6 +610,36 @@ impl PromptDb {
             releases.push(release);
         }
         Ok(Snapshot::new(label, folder, self.now(), releases))
+    }
+
+    /// The caller's changes after `after` (a `seq`; 0: from the start), oldest first, at most
+    /// `limit` (1 to [`MAX_CHANGE_PAGE`]), with the feed's head and oldest kept position.
+    #[instrument(level = "debug", skip_all)]
+    pub async fn changes(
+        &self,
+        principal: &Principal,
+        after: i64,
+        limit: u32,
+    ) -> Result<ChangePage> {
+        require_read(principal)?;
+        if after < 0 {
+            return Err(Error::invalid("after", "must be 0 or a change's seq"));
+        }
+        if !(1..=MAX_CHANGE_PAGE).contains(&limit) {
+            return Err(Error::invalid(
+                "limit",
+                format!("must be between 1 and {MAX_CHANGE_PAGE}"),
+            ));
+        }
+        self.store()
+            .changes(principal.user_id(), after, limit)
+            .await
+    }
+
+    /// A listener that wakes when any user's changes are committed, by this process or
+    /// another one sharing the database (see [`crate::change`]).
+    pub async fn listen_changes(&self) -> Result<Box<dyn ChangeListener>> {
+        self.store().listen_changes().await
     }
 
     /// The version `selector` names, or the error that says why there is none.

@@ -345,6 +345,7 @@ macro_rules! conformance_suite {
             harvest_flags_duplicates_and_merges_repeats,
             harvest_failed_accept_keeps_the_candidate,
             harvest_limits_and_expiry,
+            changes_are_recorded_in_commit_order,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {

@@ -1,5 +1,6 @@
 //! One public async function per behaviour; [`crate::conformance_suite!`] runs each on a fresh store.
 
+mod changes;
 mod concurrency;
 mod drafts;
 mod harvest;
@@ -13,6 +14,7 @@ mod releases;
 mod search;
 mod sessions;
 
+pub use changes::*;
 pub use concurrency::*;
 pub use drafts::*;
 pub use harvest::*;
