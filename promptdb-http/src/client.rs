@@ -18,7 +18,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use promptdb_core::{
     Error, Release, Snapshot,
-    resolver::{At, PromptSource},
+    change::{Change, ChangeKind},
+    resolver::{At, ChangeFeed, FeedEvent, PromptSource},
 };
 use reqwest::{Method, StatusCode};
 use serde::{Serialize, de::DeserializeOwned};
@@ -171,6 +172,9 @@ pub(crate) fn encode(segment: &str) -> String {
 #[derive(Debug)]
 pub struct RemoteSource {
     remote: Remote,
+    /// For the change feed: no overall timeout, but a read timeout longer than the server's
+    /// keep-alive interval (15 s), so a dead connection is noticed.
+    streams: reqwest::Client,
 }
 
 impl RemoteSource {
@@ -181,8 +185,15 @@ impl RemoteSource {
 
     /// [`RemoteSource::new`] with another per-call timeout.
     pub fn with_timeout(base: &str, key: Option<String>, timeout: Duration) -> Result<Self, Error> {
+        let streams = reqwest::Client::builder()
+            .user_agent(concat!("promptdb/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(timeout)
+            .read_timeout(Duration::from_secs(45))
+            .build()
+            .map_err(Error::backend)?;
         Ok(Self {
             remote: Remote::with_timeout(base, key, timeout)?,
+            streams,
         })
     }
 }
@@ -201,6 +212,67 @@ impl PromptSource for RemoteSource {
     async fn snapshot(&self, label: &str) -> Result<Snapshot, Error> {
         let path = format!("/api/v1/snapshot?label={}", encode(label));
         self.remote.call(Method::GET, &path, NONE).await
+    }
+
+    async fn follow(&self, after: Option<i64>) -> Result<Option<Box<dyn ChangeFeed>>, Error> {
+        let url = format!("{}/api/v1/changes", self.remote.base);
+        let mut req = self
+            .streams
+            .get(&url)
+            .header(reqwest::header::ACCEPT, "text/event-stream");
+        if let Some(key) = &self.remote.key {
+            req = req.bearer_auth(key);
+        }
+        if let Some(after) = after {
+            req = req.header("Last-Event-ID", after.to_string());
+        }
+        let response = req.send().await.map_err(|e| {
+            Error::Unavailable(format!("cannot reach {}: {e}", self.remote.base).into())
+        })?;
+        let status = response.status();
+        if !status.is_success() {
+            let body = response.bytes().await.unwrap_or_default();
+            return Err(api_error(status, &body));
+        }
+        let events = sse_stream::SseStream::from_bytes_stream(response.bytes_stream());
+        Ok(Some(Box::new(RemoteFeed(Box::pin(events)))))
+    }
+}
+
+type EventStream = std::pin::Pin<
+    Box<dyn futures::Stream<Item = Result<sse_stream::Sse, sse_stream::Error>> + Send>,
+>;
+
+/// The server's change feed as server-sent events.
+struct RemoteFeed(EventStream);
+
+#[async_trait]
+impl ChangeFeed for RemoteFeed {
+    async fn next(&mut self) -> Result<Option<FeedEvent>, Error> {
+        use futures::StreamExt as _;
+        loop {
+            let Some(sse) = self.0.next().await else {
+                return Ok(None);
+            };
+            let sse = sse.map_err(|e| Error::Unavailable(e.to_string().into()))?;
+            let head = || {
+                sse.id
+                    .as_deref()
+                    .and_then(|id| id.parse().ok())
+                    .unwrap_or(0)
+            };
+            match sse.event.as_deref() {
+                Some("ready") => return Ok(Some(FeedEvent::Ready(head()))),
+                Some("reset") => return Ok(Some(FeedEvent::Reset(head()))),
+                Some(kind) if ChangeKind::parse(kind).is_some() => {
+                    let change: Change = serde_json::from_str(sse.data.as_deref().unwrap_or(""))
+                        .map_err(|e| Error::backend(format!("a change the server sent: {e}")))?;
+                    return Ok(Some(FeedEvent::Change(change)));
+                }
+                // Keep-alive comments, and events this client does not know.
+                _ => continue,
+            }
+        }
     }
 }
 

@@ -18,6 +18,7 @@ use serde_json::{Map, Value, json};
 use crate::{
     Health,
     error::ErrorBody,
+    rest::changes::ChangeFeed,
     rest::{
         CreatePrompts, CreatedPrompts, Dependents, DraftList, FolderList, KeyList, LabelList, Me,
         RenderRequest, Resolutions, ResolveMany, RestoreRequest, TagList, UseRequest,
@@ -788,6 +789,37 @@ fn build() -> (Value, Vec<Operation>) {
         &[422],
         false,
     );
+    let feed = b.schema::<ChangeFeed>();
+    b.op(
+        "get",
+        "/api/v1/changes",
+        "listChanges",
+        "releases",
+        "The caller's change feed: versions created, labels moved, prompts deleted, in commit order. With `Accept: text/event-stream`, server-sent events kept open (`id` is the change's `seq`, `event` its kind: `version_created`, `label_moved`, `prompt_deleted`; `ready` at the start without a position; `reset` when the position is no longer held: reload everything and continue from its `id`); otherwise one JSON page",
+        vec![
+            query_param("after", "Changes after this `seq` (0: from the first kept)", json!({ "type": "integer", "minimum": 0, "maximum": 999_999_999_999_999_999_i64 })),
+            query_param("limit", "Changes per page, 1 to 500 (default 100)", json!({ "type": "integer", "minimum": 1, "maximum": promptdb_core::change::MAX_CHANGE_PAGE })),
+            json!({
+                "name": "Last-Event-ID", "in": "header", "required": false,
+                "description": "Resume after this `seq` (what an EventSource sends when it reconnects); wins over `after`",
+                "schema": { "type": "string", "pattern": "^[0-9]{1,18}$" },
+            }),
+        ],
+        None,
+        (200, "Changes: one JSON page, or an event stream", Some(feed)),
+        &[409, 422],
+        false,
+    );
+    if let Some(ok) = b
+        .paths
+        .get_mut("/api/v1/changes")
+        .and_then(|p| p.get_mut("get"))
+        .and_then(|op| op["responses"].get_mut("200"))
+    {
+        ok["content"]["text/event-stream"] = json!({
+            "schema": { "type": "string", "description": "Server-sent events: `id: <seq>`, `event: <kind>`, `data: <the change as JSON>`" }
+        });
+    }
     let many = b.schema::<ResolveMany>();
     let results = b.schema::<Resolutions>();
     b.op(

@@ -10,9 +10,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
+use promptdb_core::change::ChangeKind;
 use promptdb_core::resolver::{
-    At, BreakerConfig, BreakerState, Local, PromptSource, Resolver, ResolverConfig, read_snapshot,
-    write_snapshot,
+    At, BreakerConfig, BreakerState, FeedEvent, Local, PromptSource, Resolver, ResolverConfig,
+    read_snapshot, write_snapshot,
 };
 use promptdb_core::{
     Error, LabelTarget, NewPrompt, Principal, PromptDb, PromptPatch, Release, ResolveRequest,
@@ -482,7 +483,11 @@ async fn call(
         .await
         .unwrap();
     assert!(r.status().is_success(), "{path}: {}", r.status());
-    r.json().await.unwrap()
+    let body = r.bytes().await.unwrap();
+    if body.is_empty() {
+        return serde_json::Value::Null;
+    }
+    serde_json::from_slice(&body).unwrap()
 }
 
 #[tokio::test]
@@ -634,4 +639,351 @@ async fn a_remote_resolver_rides_out_a_killed_server_and_recovers_without_restar
     assert_eq!(r.status(), 422);
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["error"]["field"], "label", "{body}");
+}
+
+/// The next `n` events of a feed, each within 10 s.
+async fn take(feed: &mut Box<dyn promptdb_core::resolver::ChangeFeed>, n: usize) -> Vec<FeedEvent> {
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let e = tokio::time::timeout(Duration::from_secs(10), feed.next())
+            .await
+            .expect("no event within 10 s")
+            .unwrap()
+            .expect("the feed ended");
+        out.push(e);
+    }
+    out
+}
+
+fn seqs(events: &[FeedEvent]) -> Vec<i64> {
+    events
+        .iter()
+        .map(|e| match e {
+            FeedEvent::Change(c) => c.seq,
+            other => panic!("expected a change, got {other:?}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_change_feed_streams_pages_resumes_and_resets() {
+    promptdb_http::install_tls_provider();
+    let server = ServerProcess::start(Path::new(BIN), &[]);
+    let (url, key) = (server.url.clone(), server.api_key.clone());
+    let http = reqwest::Client::new();
+    use reqwest::Method;
+    call(
+        &http,
+        &url,
+        &key,
+        Method::POST,
+        "/api/v1/prompts",
+        json!({ "prompts": [{ "slug": "a", "name": "A", "content": "one" }] }),
+    )
+    .await;
+
+    // One JSON page, for clients that poll.
+    let page = call(
+        &http,
+        &url,
+        &key,
+        Method::GET,
+        "/api/v1/changes?after=0",
+        json!(null),
+    )
+    .await;
+    assert_eq!(page["head"], 1);
+    assert_eq!(page["reset"], false);
+    assert_eq!(page["changes"][0]["kind"], "version_created");
+    assert_eq!(page["changes"][0]["slug"], "a");
+    assert_eq!(page["changes"][0]["version"], 1);
+    let page = call(
+        &http,
+        &url,
+        &key,
+        Method::GET,
+        "/api/v1/changes?after=7",
+        json!(null),
+    )
+    .await;
+    assert_eq!(
+        (page["reset"].clone(), page["head"].clone()),
+        (json!(true), json!(1))
+    );
+    for (path, header, field) in [
+        ("/api/v1/changes?limit=0", None, "limit"),
+        ("/api/v1/changes?after=-1", None, "after"),
+        ("/api/v1/changes", Some("x1"), "Last-Event-ID"),
+    ] {
+        let mut req = http.get(format!("{url}{path}")).bearer_auth(&key);
+        if let Some(h) = header {
+            req = req.header("Last-Event-ID", h);
+        }
+        let r = req.send().await.unwrap();
+        assert_eq!(r.status(), 422, "{path}");
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(body["error"]["field"], field, "{body}");
+    }
+    let r = http
+        .get(format!("{url}/api/v1/changes"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401, "the feed needs credentials");
+
+    // A stream from now on: `ready` with the head, then each change as it commits.
+    let source = RemoteSource::new(&url, Some(key.clone())).unwrap();
+    let mut feed = source.follow(None).await.unwrap().unwrap();
+    assert_eq!(take(&mut feed, 1).await, vec![FeedEvent::Ready(1)]);
+    call(
+        &http,
+        &url,
+        &key,
+        Method::PUT,
+        "/api/v1/prompts/a/labels/production",
+        json!({ "version": 1 }),
+    )
+    .await;
+    let events = take(&mut feed, 1).await;
+    let FeedEvent::Change(moved) = &events[0] else {
+        panic!("{events:?}")
+    };
+    assert_eq!(
+        (
+            moved.seq,
+            moved.kind,
+            moved.slug.as_str(),
+            moved.label.as_deref(),
+            moved.version
+        ),
+        (2, ChangeKind::LabelMoved, "a", Some("production"), Some(1))
+    );
+    drop(feed);
+
+    // Changes while disconnected arrive, in order, on resuming from the last one seen.
+    call(
+        &http,
+        &url,
+        &key,
+        Method::PATCH,
+        "/api/v1/prompts/a",
+        json!({ "content": "two" }),
+    )
+    .await;
+    call(
+        &http,
+        &url,
+        &key,
+        Method::PATCH,
+        "/api/v1/prompts/a",
+        json!({ "content": "three" }),
+    )
+    .await;
+    call(
+        &http,
+        &url,
+        &key,
+        Method::DELETE,
+        "/api/v1/prompts/a",
+        json!(null),
+    )
+    .await;
+    let mut feed = source.follow(Some(2)).await.unwrap().unwrap();
+    let events = take(&mut feed, 3).await;
+    assert_eq!(seqs(&events), vec![3, 4, 5]);
+    let FeedEvent::Change(last) = &events[2] else {
+        unreachable!()
+    };
+    assert_eq!(last.kind, ChangeKind::PromptDeleted);
+
+    // A position the feed never reached: reset, then on from the head.
+    let mut feed = source.follow(Some(40)).await.unwrap().unwrap();
+    assert_eq!(take(&mut feed, 1).await, vec![FeedEvent::Reset(5)]);
+}
+
+#[tokio::test]
+async fn a_following_resolver_hears_a_label_move_at_once() {
+    promptdb_http::install_tls_provider();
+    let server = ServerProcess::start(Path::new(BIN), &[]);
+    let (url, key) = (server.url.clone(), server.api_key.clone());
+    let http = reqwest::Client::new();
+    use reqwest::Method;
+    call(
+        &http,
+        &url,
+        &key,
+        Method::POST,
+        "/api/v1/prompts",
+        json!({ "prompts": [{ "slug": "p", "name": "P", "content": "v1" }] }),
+    )
+    .await;
+    call(
+        &http,
+        &url,
+        &key,
+        Method::PATCH,
+        "/api/v1/prompts/p",
+        json!({ "content": "v2" }),
+    )
+    .await;
+    call(
+        &http,
+        &url,
+        &key,
+        Method::PUT,
+        "/api/v1/prompts/p/labels/production",
+        json!({ "version": 1 }),
+    )
+    .await;
+    // Fresh for an hour: only the feed can tell it about the move.
+    let resolver = Resolver::with_config(
+        RemoteSource::new(&url, Some(key.clone())).unwrap(),
+        ResolverConfig {
+            fresh: Duration::from_secs(3600),
+            ..ResolverConfig::default()
+        },
+    );
+    let following = resolver.follow();
+    assert_eq!(
+        resolver
+            .get("p", At::PRODUCTION, None)
+            .await
+            .unwrap()
+            .version,
+        1
+    );
+    assert!(
+        eventually(Duration::from_secs(5), async || resolver
+            .stats()
+            .feed_connects
+            == 1)
+        .await
+    );
+    call(
+        &http,
+        &url,
+        &key,
+        Method::PUT,
+        "/api/v1/prompts/p/labels/production",
+        json!({ "version": 2 }),
+    )
+    .await;
+    assert!(
+        eventually(Duration::from_secs(5), async || {
+            resolver
+                .get("p", At::PRODUCTION, None)
+                .await
+                .unwrap()
+                .version
+                == 2
+        })
+        .await,
+        "the move never reached the resolver: {:?}",
+        resolver.stats()
+    );
+    let stats = resolver.stats();
+    assert_eq!(
+        stats.misses, 1,
+        "updated by the feed, not by a miss: {stats:?}"
+    );
+    assert!(stats.feed_events >= 2, "{stats:?}");
+
+    // The prompt deleted: the resolver stops serving it.
+    call(
+        &http,
+        &url,
+        &key,
+        Method::DELETE,
+        "/api/v1/prompts/p",
+        json!(null),
+    )
+    .await;
+    assert!(
+        eventually(Duration::from_secs(5), async || {
+            resolver.get("p", At::PRODUCTION, None).await.is_err()
+        })
+        .await
+    );
+    drop(following);
+}
+
+#[tokio::test]
+async fn two_servers_on_one_postgres_lose_no_event() {
+    promptdb_http::install_tls_provider();
+    let db = promptdb_store_postgres::testing::TestDatabase::create().await;
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let args = ["--database-url", db.url.as_str()];
+    let a = ServerProcess::start_in(Path::new(BIN), dir_a.path(), &args);
+    let b = ServerProcess::start_in(Path::new(BIN), dir_b.path(), &args);
+    let key = a.api_key.clone();
+    let http = reqwest::Client::new();
+    use reqwest::Method;
+    call(
+        &http,
+        &a.url,
+        &key,
+        Method::POST,
+        "/api/v1/prompts",
+        json!({ "prompts": [{ "slug": "p", "name": "P", "content": "v1" }] }),
+    )
+    .await;
+    call(
+        &http,
+        &a.url,
+        &key,
+        Method::PATCH,
+        "/api/v1/prompts/p",
+        json!({ "content": "v2" }),
+    )
+    .await;
+
+    // A stream on B; writers on A and B at once, each moving its own label back and forth.
+    let source = RemoteSource::new(&b.url, Some(key.clone())).unwrap();
+    let mut feed = source.follow(None).await.unwrap().unwrap();
+    let [FeedEvent::Ready(head)] = take(&mut feed, 1).await[..] else {
+        panic!()
+    };
+    const WRITERS: usize = 4;
+    const MOVES: usize = 40;
+    let mut writers = tokio::task::JoinSet::new();
+    for w in 0..WRITERS {
+        let url = if w % 2 == 0 {
+            a.url.clone()
+        } else {
+            b.url.clone()
+        };
+        let (key, http) = (key.clone(), http.clone());
+        writers.spawn(async move {
+            for i in 0..MOVES {
+                let path = format!("/api/v1/prompts/p/labels/w{w}");
+                call(
+                    &http,
+                    &url,
+                    &key,
+                    Method::PUT,
+                    &path,
+                    json!({ "version": 1 + i % 2 }),
+                )
+                .await;
+            }
+        });
+    }
+    let events = take(&mut feed, WRITERS * MOVES).await;
+    while let Some(done) = writers.join_next().await {
+        done.unwrap();
+    }
+    let expected: Vec<i64> = (head + 1..=head + (WRITERS * MOVES) as i64).collect();
+    assert_eq!(
+        seqs(&events),
+        expected,
+        "every committed move, once, in order"
+    );
+    let mut per_writer = std::collections::HashMap::new();
+    for e in &events {
+        let FeedEvent::Change(c) = e else {
+            unreachable!()
+        };
+        *per_writer.entry(c.label.clone().unwrap()).or_insert(0) += 1;
+    }
+    assert!(per_writer.values().all(|&n| n == MOVES), "{per_writer:?}");
 }

@@ -44,6 +44,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use tokio::sync::{OnceCell, Semaphore};
 
+use crate::change::{Change, MAX_CHANGE_PAGE};
 use crate::release::{LATEST, PRODUCTION, Release, Snapshot, assign};
 use crate::{Error, LabelTarget, Principal, PromptDb, Rendered, Resolved, Result};
 
@@ -94,6 +95,30 @@ pub trait PromptSource: Send + Sync + 'static {
     async fn release(&self, slug: &str, at: At<'_>) -> Result<Release>;
     /// Every prompt at `label`, as one snapshot.
     async fn snapshot(&self, label: &str) -> Result<Snapshot>;
+    /// The source's change feed after `after` (`None`: from now on), if it has one.
+    async fn follow(&self, after: Option<i64>) -> Result<Option<Box<dyn ChangeFeed>>> {
+        let _ = after;
+        Ok(None)
+    }
+}
+
+/// One event of a source's change feed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FeedEvent {
+    /// Following from now on; the feed's head.
+    Ready(i64),
+    /// A change.
+    Change(Change),
+    /// The position asked for is no longer held: everything may have changed; the feed goes
+    /// on from this head.
+    Reset(i64),
+}
+
+/// A source's change feed, as [`Resolver::follow`] reads it.
+#[async_trait]
+pub trait ChangeFeed: Send {
+    /// The next event; `Ok(None)` when the feed ended (the resolver reconnects).
+    async fn next(&mut self) -> Result<Option<FeedEvent>>;
 }
 
 /// A source in the same process: a [`PromptDb`] and the principal to read as.
@@ -121,6 +146,84 @@ impl PromptSource for Local {
 
     async fn snapshot(&self, label: &str) -> Result<Snapshot> {
         self.db.snapshot(&self.principal, label, None).await
+    }
+
+    async fn follow(&self, after: Option<i64>) -> Result<Option<Box<dyn ChangeFeed>>> {
+        // Listen first: a change committed between the first read and the wait wakes it.
+        let listener = self.db.listen_changes().await?;
+        let first = self
+            .db
+            .changes(&self.principal, after.unwrap_or(0), MAX_CHANGE_PAGE)
+            .await?;
+        let mut pending = std::collections::VecDeque::new();
+        let cursor = match after {
+            None => {
+                pending.push_back(FeedEvent::Ready(first.head));
+                first.head
+            }
+            Some(a) if first.is_gap(a) => {
+                pending.push_back(FeedEvent::Reset(first.head));
+                first.head
+            }
+            Some(a) => {
+                let last = first.changes.last().map_or(a, |c| c.seq);
+                pending.extend(first.changes.into_iter().map(FeedEvent::Change));
+                last
+            }
+        };
+        Ok(Some(Box::new(LocalFeed {
+            source: self.clone(),
+            listener,
+            cursor,
+            pending,
+        })))
+    }
+}
+
+/// [`Local`]'s feed: the store's listener wakes it; it reads the feed from the store.
+struct LocalFeed {
+    source: Local,
+    listener: Box<dyn crate::change::ChangeListener>,
+    cursor: i64,
+    pending: std::collections::VecDeque<FeedEvent>,
+}
+
+#[async_trait]
+impl ChangeFeed for LocalFeed {
+    async fn next(&mut self) -> Result<Option<FeedEvent>> {
+        let me = self.source.principal.user_id();
+        loop {
+            if let Some(e) = self.pending.pop_front() {
+                return Ok(Some(e));
+            }
+            let page = self
+                .source
+                .db
+                .changes(&self.source.principal, self.cursor, MAX_CHANGE_PAGE)
+                .await?;
+            if page.is_gap(self.cursor) {
+                self.cursor = page.head;
+                return Ok(Some(FeedEvent::Reset(page.head)));
+            }
+            if let Some(last) = page.changes.last() {
+                self.cursor = last.seq;
+                self.pending
+                    .extend(page.changes.into_iter().map(FeedEvent::Change));
+                continue;
+            }
+            // Until a change of this user (or a gap in listening), or a few seconds.
+            let _ = tokio::time::timeout(Duration::from_secs(5), async {
+                loop {
+                    match self.listener.next().await {
+                        Ok(Some(user)) if user != me => {}
+                        Ok(_) => return Ok(()),
+                        Err(e) => return Err(e),
+                    }
+                }
+            })
+            .await
+            .unwrap_or(Ok(()))?;
+        }
     }
 }
 
@@ -175,6 +278,22 @@ pub struct Stats {
     pub breaker: BreakerState,
     /// How many times the breaker has opened.
     pub breaker_opened: u64,
+    /// Change-feed events applied ([`Resolver::follow`]).
+    pub feed_events: u64,
+    /// Times the change feed was connected (the first time and every reconnect).
+    pub feed_connects: u64,
+}
+
+/// The background task of [`Resolver::follow`]; dropping it stops following.
+#[derive(Debug)]
+pub struct Following {
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Following {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
 }
 
 /// A prompt rendered by [`Resolver::render`]: the version served and its rendering.
@@ -240,9 +359,14 @@ struct Counters {
     refreshes: AtomicU64,
     refresh_failures: AtomicU64,
     source_failures: AtomicU64,
+    feed_events: AtomicU64,
+    feed_connects: AtomicU64,
 }
 
 type Shared = std::result::Result<Arc<Entry>, Arc<Error>>;
+
+/// A cached release of a prompt: its key and what it is of.
+type Cached = (u64, OwnedAt);
 
 /// The cache's keys are already hashes (of slug and label, with a per-resolver seed): the
 /// cache uses them as they are instead of hashing them again.
@@ -286,6 +410,8 @@ struct Inner {
     fallbacks: RwLock<HashMap<String, Arc<Entry>>>,
     breaker: Breaker,
     counters: Counters,
+    /// The cached releases of each prompt, so that a change to it refreshes every one.
+    by_slug: Mutex<HashMap<Box<str>, Vec<Cached>>>,
 }
 
 /// An application's cache of released prompts over a [`PromptSource`]. Cheap to clone; clones
@@ -341,7 +467,7 @@ impl Resolver {
     pub fn with_config(source: impl PromptSource, config: ResolverConfig) -> Self {
         let cache = moka::sync::Cache::builder()
             .max_capacity(config.capacity)
-            .build_with_hasher(KeyHash::default());
+            .build_with_hasher(KeyHash);
         Self {
             inner: Arc::new(Inner {
                 source: Box::new(source),
@@ -353,6 +479,7 @@ impl Resolver {
                 fallbacks: RwLock::default(),
                 breaker: Breaker::new(config.breaker),
                 counters: Counters::default(),
+                by_slug: Mutex::default(),
                 config,
             }),
         }
@@ -414,6 +541,7 @@ impl Resolver {
             }
             let entry = Entry::new(slug, at, release.clone(), None);
             self.inner.cache.insert(key, Arc::new(entry));
+            self.inner.index(key, slug, at);
             added += 1;
         }
         Ok(added)
@@ -424,6 +552,50 @@ impl Resolver {
         let snapshot = self.inner.source.snapshot(label).await?;
         snapshot.verify()?;
         Ok(snapshot)
+    }
+
+    /// Follows the source's change feed in the background: every change to a prompt fetches
+    /// its cached releases again at once (a label moved on the server reaches this cache within
+    /// milliseconds, instead of after the fresh window); a gap in the feed fetches everything.
+    /// Reconnects with backoff (100 ms doubling to 5 s) and resumes where it left off. Stops
+    /// when the returned handle is dropped. Needs a Tokio runtime.
+    pub fn follow(&self) -> Following {
+        let inner = self.inner.clone();
+        let task = tokio::spawn(async move {
+            let mut last: Option<i64> = None;
+            let mut backoff = Duration::from_millis(100);
+            loop {
+                match inner.source.follow(last).await {
+                    Ok(Some(mut feed)) => {
+                        inner.counters.feed_connects.fetch_add(1, Relaxed);
+                        // Reconnected after a gap: what changed meanwhile is told by the feed
+                        // (it resumes from `last`, or says reset).
+                        while let Ok(Some(event)) = feed.next().await {
+                            backoff = Duration::from_millis(100);
+                            inner.counters.feed_events.fetch_add(1, Relaxed);
+                            match event {
+                                FeedEvent::Ready(head) => last = Some(head),
+                                FeedEvent::Reset(head) => {
+                                    last = Some(head);
+                                    inner.refresh_now(None).await;
+                                }
+                                FeedEvent::Change(change) => {
+                                    last = Some(change.seq);
+                                    inner.refresh_now(Some(&change.slug)).await;
+                                }
+                            }
+                        }
+                    }
+                    Ok(None) => return,
+                    Err(e) => {
+                        tracing::debug!(error = %e, "cannot follow the change feed; retrying")
+                    }
+                }
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+        });
+        Following { task }
     }
 
     /// Forgets the release of `slug` at `at`; the next request fetches it.
@@ -452,6 +624,8 @@ impl Resolver {
             source_failures: c.source_failures.load(Relaxed),
             breaker: self.inner.breaker.state(),
             breaker_opened: self.inner.breaker.times_opened(),
+            feed_events: c.feed_events.load(Relaxed),
+            feed_connects: c.feed_connects.load(Relaxed),
         }
     }
 }
@@ -459,6 +633,55 @@ impl Resolver {
 impl Inner {
     fn key(&self, slug: &str, at: At<'_>) -> u64 {
         self.hasher.hash_one((slug, at))
+    }
+
+    fn index(&self, key: u64, slug: &str, at: At<'_>) {
+        let mut by_slug = lock(&self.by_slug);
+        let keys = by_slug.entry(slug.into()).or_default();
+        if !keys.iter().any(|(k, _)| *k == key) {
+            keys.push((key, OwnedAt::of(at)));
+        }
+    }
+
+    /// Fetches every cached release of `slug` again (all prompts when `None`), now; a release
+    /// that no longer exists is dropped, one that cannot be fetched is kept.
+    async fn refresh_now(&self, slug: Option<&str>) {
+        let targets: Vec<(Box<str>, u64, OwnedAt)> = {
+            let by_slug = lock(&self.by_slug);
+            let of = |s: &str, keys: &Vec<Cached>| {
+                keys.iter()
+                    .map(|(k, at)| (Box::from(s), *k, at.clone()))
+                    .collect::<Vec<_>>()
+            };
+            match slug {
+                Some(s) => by_slug
+                    .get_key_value(s)
+                    .map(|(s, k)| of(s, k))
+                    .unwrap_or_default(),
+                None => by_slug.iter().flat_map(|(s, k)| of(s, k)).collect(),
+            }
+        };
+        for (slug, key, at) in targets {
+            let at = at.borrow();
+            if !self.cache.get(&key).is_some_and(|e| e.is(&slug, at)) {
+                // Evicted: forget it.
+                let mut by_slug = lock(&self.by_slug);
+                if let Some(keys) = by_slug.get_mut(&slug) {
+                    keys.retain(|(k, _)| *k != key);
+                    if keys.is_empty() {
+                        by_slug.remove(&slug);
+                    }
+                }
+                continue;
+            }
+            match self.fetch(key, &slug, at).await {
+                Ok(_) => {}
+                Err(Error::NotFound { .. }) => self.cache.invalidate(&key),
+                Err(_) => {
+                    self.counters.refresh_failures.fetch_add(1, Relaxed);
+                }
+            }
+        }
     }
 
     /// The entry for `slug` at `at`. A hit is answered without leaving this function; the rest
@@ -569,6 +792,7 @@ impl Inner {
         release.check()?;
         let entry = Arc::new(Entry::new(slug, at, release, Some(Instant::now())));
         self.cache.insert(key, entry.clone());
+        self.index(key, slug, at);
         Ok(entry)
     }
 

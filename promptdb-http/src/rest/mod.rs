@@ -12,6 +12,7 @@ use axum::{
 use promptdb_core::PromptDb;
 
 mod account;
+pub mod changes;
 mod drafts;
 #[cfg(feature = "harvest")]
 mod harvest;
@@ -65,6 +66,7 @@ fn table() -> Vec<(&'static str, MethodRouter<PromptDb>)> {
         ("/resolve/{*slug}", get(releases::resolve)),
         ("/releases/{*slug}", get(releases::release)),
         ("/snapshot", get(releases::snapshot)),
+        ("/changes", get(changes::changes)),
         ("/tags", get(prompts::tags)),
         ("/drafts", get(drafts::list).post(drafts::save)),
         ("/drafts/summary", get(drafts::summary)),
@@ -109,5 +111,6 @@ pub fn router(db: PromptDb) -> Router {
         .into_iter()
         .fold(Router::new(), |r, (path, handlers)| r.route(path, handlers))
         .layer(DefaultBodyLimit::max(crate::MAX_BODY_BYTES))
+        .layer(axum::Extension(changes::ChangeHub::new(db.clone())))
         .with_state(db)
 }

@@ -6,7 +6,9 @@ use crate::{
     testing::{Harness, TestStore, assert_invalid, prompt},
 };
 
-fn kinds(page: &ChangePage) -> Vec<(i64, ChangeKind, &str, Option<&str>, Option<u32>)> {
+type Row<'a> = (i64, ChangeKind, &'a str, Option<&'a str>, Option<u32>);
+
+fn kinds(page: &ChangePage) -> Vec<Row<'_>> {
     page.changes
         .iter()
         .map(|c| {
