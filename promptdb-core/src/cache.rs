@@ -295,6 +295,14 @@ impl ChangeStore for CachedStore {
     async fn listen_changes(&self) -> Result<Box<dyn ChangeListener>> {
         self.inner.listen_changes().await
     }
+
+    fn evict(&self, user: UserId, slug: &str) {
+        self.prompts.invalidate(&Self::key(user, slug));
+    }
+
+    fn evict_all(&self) {
+        self.prompts.invalidate_all();
+    }
 }
 
 #[async_trait]

@@ -93,10 +93,19 @@ impl ChangePage {
     }
 }
 
+/// What a [`ChangeListener`] hears: a prompt of a user changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Changed {
+    /// Whose feed grew.
+    pub user: UserId,
+    /// The prompt.
+    pub slug: String,
+}
+
 /// Wakes when changes are committed, by any process sharing the database.
 #[async_trait::async_trait]
 pub trait ChangeListener: Send {
-    /// Waits for the next commit: the user whose feed grew, or `None` when the listener may
-    /// have missed some (after a reconnect) and every feed should be read again.
-    async fn next(&mut self) -> crate::Result<Option<UserId>>;
+    /// Waits for the next commit: the user and prompt that changed, or `None` when the
+    /// listener may have missed some (after a reconnect) and everything should be read again.
+    async fn next(&mut self) -> crate::Result<Option<Changed>>;
 }

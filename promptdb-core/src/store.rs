@@ -519,6 +519,13 @@ pub trait ChangeStore: Send + Sync {
     /// A listener that wakes when changes are committed, by this process or another one
     /// sharing the database.
     async fn listen_changes(&self) -> Result<Box<dyn ChangeListener>>;
+    /// Forgets anything cached about the prompt (another process changed it). Backends cache
+    /// nothing; [`crate::cache::CachedStore`] does.
+    fn evict(&self, user: UserId, slug: &str) {
+        let _ = (user, slug);
+    }
+    /// Forgets everything cached.
+    fn evict_all(&self) {}
 }
 
 /// A complete storage backend.

@@ -115,7 +115,13 @@ fn build_app(state: AppState, stateless_mcp: bool, shutdown: CancellationToken) 
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(state.settings.request_timeout_secs),
         );
-        let api = rest::router(state.db.clone())
+        let hub = rest::changes::ChangeHub::new(state.db.clone());
+        if !stateless_mcp {
+            // A long-running server listens from the start, so that its prompt cache forgets
+            // what other servers change. (On Lambda the cache's TTL bounds staleness instead.)
+            hub.start();
+        }
+        let api = rest::router(state.db.clone(), hub)
             .layer(timeout)
             .route_layer(state.auth_layer(auth::Surface::Rest));
         router = router

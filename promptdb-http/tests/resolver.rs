@@ -914,7 +914,16 @@ async fn two_servers_on_one_postgres_lose_no_event() {
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let args = ["--database-url", db.url.as_str()];
     let a = ServerProcess::start_in(Path::new(BIN), dir_a.path(), &args);
-    let b = ServerProcess::start_in(Path::new(BIN), dir_b.path(), &args);
+    // B keeps prompts in memory for ten minutes: only A's change signal can make it forget.
+    let config = dir_b.path().join("promptdb.toml");
+    std::fs::write(&config, "prompt_cache_ttl_secs = 600\n").unwrap();
+    let b = ServerProcess::start_with(
+        Path::new(BIN),
+        dir_b.path(),
+        "127.0.0.1:0",
+        &args,
+        &[("PROMPTDB_CONFIG", config.to_str().unwrap())],
+    );
     let key = a.api_key.clone();
     let http = reqwest::Client::new();
     use reqwest::Method;
@@ -936,6 +945,39 @@ async fn two_servers_on_one_postgres_lose_no_event() {
         json!({ "content": "v2" }),
     )
     .await;
+
+    // B's prompt cache forgets what A changes.
+    let get = |url: String| {
+        let (http, key) = (http.clone(), key.clone());
+        async move {
+            call(
+                &http,
+                &url,
+                &key,
+                Method::GET,
+                "/api/v1/prompts/p",
+                json!(null),
+            )
+            .await["content"]
+                .clone()
+        }
+    };
+    assert_eq!(get(b.url.clone()).await, "v2");
+    call(
+        &http,
+        &a.url,
+        &key,
+        Method::PATCH,
+        "/api/v1/prompts/p",
+        json!({ "content": "v3" }),
+    )
+    .await;
+    assert!(
+        eventually(Duration::from_secs(3), async || get(b.url.clone()).await
+            == "v3")
+        .await,
+        "B kept serving its cached copy"
+    );
 
     // A stream on B; writers on A and B at once, each moving its own label back and forth.
     let source = RemoteSource::new(&b.url, Some(key.clone())).unwrap();

@@ -2,7 +2,7 @@
 -- deleted prompt in the transaction of the write itself, numbered per user. The number comes
 -- from the user's row in `change_heads`, whose lock is held until commit, so a user's changes
 -- are numbered in commit order and a client resuming after number n misses nothing. NOTIFY
--- (delivered at commit) wakes every server listening on `promptdb_changes` with the user's id.
+-- (delivered at commit) wakes every server listening on `promptdb_changes` with `user:slug`.
 
 CREATE TABLE change_heads (
     user_id uuid   PRIMARY KEY,
@@ -45,7 +45,7 @@ BEGIN
         RETURNING seq INTO n;
     INSERT INTO changes (user_id, seq, kind, slug, label, version, at)
         VALUES (p_user, n, p_kind, p_slug, p_label, p_version, p_at);
-    PERFORM pg_notify('promptdb_changes', p_user::text);
+    PERFORM pg_notify('promptdb_changes', p_user::text || ':' || p_slug);
 END $$;
 
 CREATE FUNCTION promptdb_version_created() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use promptdb_core::{
     Error, UserId,
-    change::{Change, ChangeKind, ChangeListener, ChangePage},
+    change::{Change, ChangeKind, ChangeListener, ChangePage, Changed},
     store::ChangeStore,
 };
 use sqlx::postgres::PgListener;
@@ -100,13 +100,19 @@ struct Listener(PgListener);
 
 #[async_trait]
 impl ChangeListener for Listener {
-    async fn next(&mut self) -> Result<Option<UserId>, Error> {
+    async fn next(&mut self) -> Result<Option<Changed>, Error> {
         loop {
             match self.0.try_recv().await.map_err(unavailable)? {
-                Some(n) => match n.payload().parse::<Uuid>() {
-                    Ok(user) => return Ok(Some(UserId::from_uuid(user))),
+                // `user:slug`, as the trigger sends it.
+                Some(n) => match n.payload().split_once(':') {
+                    Some((user, slug)) if let Ok(user) = user.parse::<Uuid>() => {
+                        return Ok(Some(Changed {
+                            user: UserId::from_uuid(user),
+                            slug: slug.to_owned(),
+                        }));
+                    }
                     // Not ours (someone else notifying the channel): ignore it.
-                    Err(_) => continue,
+                    _ => continue,
                 },
                 // The connection was lost (the next call reconnects): notifications may have
                 // been missed, so every feed must be read again.

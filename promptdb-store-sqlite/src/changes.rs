@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use promptdb_core::{
     Error, UserId,
-    change::{Change, ChangeKind, ChangeListener, ChangePage},
+    change::{Change, ChangeKind, ChangeListener, ChangePage, Changed},
     store::ChangeStore,
 };
 use sqlx::Connection as _;
@@ -102,34 +102,40 @@ impl ChangeStore for SqliteStore {
 struct Poller {
     store: SqliteStore,
     last: i64,
-    pending: Vec<UserId>,
+    pending: Vec<Changed>,
 }
 
 #[async_trait]
 impl ChangeListener for Poller {
-    async fn next(&mut self) -> Result<Option<UserId>, Error> {
+    async fn next(&mut self) -> Result<Option<Changed>, Error> {
         loop {
-            if let Some(user) = self.pending.pop() {
-                return Ok(Some(user));
+            if let Some(c) = self.pending.pop() {
+                return Ok(Some(c));
             }
-            let rows: Vec<(i64, Uuid)> = {
+            let rows: Vec<(i64, Uuid, String)> = {
                 let mut conn = self.store.read().await?;
                 sqlx::query_as(
-                    "SELECT id, user_id FROM changes WHERE id > ? ORDER BY id LIMIT 1000",
+                    "SELECT id, user_id, slug FROM changes WHERE id > ? ORDER BY id DESC LIMIT 1000",
                 )
                 .bind(self.last)
                 .fetch_all(&mut *conn)
                 .await
                 .map_err(map_err)?
             };
-            if let Some((id, _)) = rows.last() {
+            if let Some((id, _, _)) = rows.first() {
                 self.last = *id;
-                let mut users: Vec<UserId> = rows
+                // More than a page behind: everything is read again.
+                if rows.len() == 1000 {
+                    return Ok(None);
+                }
+                // Newest first, so that `pop` hands them out oldest first.
+                self.pending = rows
                     .into_iter()
-                    .map(|(_, u)| UserId::from_uuid(u))
+                    .map(|(_, user, slug)| Changed {
+                        user: UserId::from_uuid(user),
+                        slug,
+                    })
                     .collect();
-                users.dedup();
-                self.pending = users;
                 continue;
             }
             tokio::time::sleep(POLL).await;

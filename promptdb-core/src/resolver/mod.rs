@@ -215,7 +215,7 @@ impl ChangeFeed for LocalFeed {
             let _ = tokio::time::timeout(Duration::from_secs(5), async {
                 loop {
                     match self.listener.next().await {
-                        Ok(Some(user)) if user != me => {}
+                        Ok(Some(c)) if c.user != me => {}
                         Ok(_) => return Ok(()),
                         Err(e) => return Err(e),
                     }

@@ -642,6 +642,15 @@ impl PromptDb {
         self.store().listen_changes().await
     }
 
+    /// Forgets what this process caches about a prompt that another process changed
+    /// (`None`: about every prompt).
+    pub fn evict_cached(&self, changed: Option<&crate::change::Changed>) {
+        match changed {
+            Some(c) => self.store().evict(c.user, &c.slug),
+            None => self.store().evict_all(),
+        }
+    }
+
     /// The version `selector` names, or the error that says why there is none.
     async fn fetch(
         &self,

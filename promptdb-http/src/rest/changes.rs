@@ -9,7 +9,8 @@
 //!
 //! Every server wakes its streams when a change commits, on any server sharing the database
 //! (PostgreSQL `LISTEN/NOTIFY`; SQLite polls its file), and re-reads the feed from the database,
-//! so what a stream delivers is exactly what was committed, in order.
+//! so what a stream delivers is exactly what was committed, in order. The same signal makes
+//! each server's prompt cache forget a prompt another server changed.
 
 use std::collections::{HashMap, VecDeque};
 use std::convert::Infallible;
@@ -68,26 +69,48 @@ struct HubInner {
     tx: broadcast::Sender<Option<UserId>>,
     started: std::sync::Once,
     open: Mutex<HashMap<UserId, usize>>,
+    /// Stops the listener when the last clone of the hub is dropped.
+    _stop: tokio_util::sync::DropGuard,
+    token: tokio_util::sync::CancellationToken,
 }
 
 impl ChangeHub {
-    /// A hub over `db`; it starts listening when the first stream opens.
+    /// A hub over `db`. It listens from [`ChangeHub::start`] or the first stream on.
     pub fn new(db: PromptDb) -> Self {
+        let token = tokio_util::sync::CancellationToken::new();
         Self {
             inner: Arc::new(HubInner {
                 db,
                 tx: broadcast::channel(1024).0,
                 started: std::sync::Once::new(),
                 open: Mutex::default(),
+                _stop: token.clone().drop_guard(),
+                token,
             }),
         }
     }
 
-    fn subscribe(&self) -> broadcast::Receiver<Option<UserId>> {
+    /// Starts listening for changes committed by any server sharing the database: streams
+    /// wake, and this process's prompt cache forgets what another process changed. Does
+    /// nothing outside a Tokio runtime or when already started.
+    pub fn start(&self) {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return;
+        }
         self.inner.started.call_once(|| {
             let (db, tx) = (self.inner.db.clone(), self.inner.tx.clone());
-            tokio::spawn(listen(db, tx));
+            let token = self.inner.token.clone();
+            tokio::spawn(async move {
+                tokio::select! {
+                    () = token.cancelled() => {}
+                    () = listen(db, tx) => {}
+                }
+            });
         });
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<Option<UserId>> {
+        self.start();
         self.inner.tx.subscribe()
     }
 
@@ -133,19 +156,23 @@ impl Drop for StreamSlot {
     }
 }
 
-/// Relays the store's listener to the streams; reconnects with backoff when it fails.
+/// Relays the store's listener to the streams and the prompt cache; reconnects with backoff
+/// when it fails.
 async fn listen(db: PromptDb, tx: broadcast::Sender<Option<UserId>>) {
     let mut backoff = Duration::from_millis(100);
     loop {
         match db.listen_changes().await {
             Ok(mut listener) => {
                 backoff = Duration::from_millis(100);
-                // Anything committed while no listener ran: every stream reads again.
+                // Anything committed while no listener ran: every stream reads again, and the
+                // cache forgets everything.
+                db.evict_cached(None);
                 let _ = tx.send(None);
                 loop {
                     match listener.next().await {
-                        Ok(user) => {
-                            let _ = tx.send(user);
+                        Ok(changed) => {
+                            db.evict_cached(changed.as_ref());
+                            let _ = tx.send(changed.map(|c| c.user));
                         }
                         Err(e) => {
                             tracing::warn!(error = %e, "the change listener failed; reconnecting");

@@ -106,11 +106,11 @@ pub fn paths() -> Vec<String> {
 
 /// The REST routes over `db`, to nest at `/api/v1` (authentication is the caller's: see the
 /// module docs). Bodies are limited to [`crate::MAX_BODY_BYTES`].
-pub fn router(db: PromptDb) -> Router {
+pub fn router(db: PromptDb, hub: changes::ChangeHub) -> Router {
     table()
         .into_iter()
         .fold(Router::new(), |r, (path, handlers)| r.route(path, handlers))
         .layer(DefaultBodyLimit::max(crate::MAX_BODY_BYTES))
-        .layer(axum::Extension(changes::ChangeHub::new(db.clone())))
+        .layer(axum::Extension(hub))
         .with_state(db)
 }

@@ -37,7 +37,10 @@ pub async fn changes_are_recorded_in_commit_order(t: TestStore) {
     let woke = tokio::time::timeout(Duration::from_secs(10), async {
         loop {
             match listener.next().await.unwrap() {
-                Some(user) if user == a.user_id() => return true,
+                Some(c) if c.user == a.user_id() => {
+                    assert_eq!(c.slug, "greet");
+                    return true;
+                }
                 None => return true,
                 Some(_) => {}
             }
