@@ -1029,3 +1029,149 @@ async fn two_servers_on_one_postgres_lose_no_event() {
     }
     assert!(per_writer.values().all(|&n| n == MOVES), "{per_writer:?}");
 }
+
+/// A source whose feed can be cut and which can refuse to reconnect.
+struct Cuttable {
+    real: Local,
+    down: Arc<AtomicBool>,
+    cut: Arc<tokio::sync::Notify>,
+}
+
+struct CutFeed {
+    inner: Box<dyn promptdb_core::resolver::ChangeFeed>,
+    cut: Arc<tokio::sync::Notify>,
+}
+
+#[async_trait]
+impl promptdb_core::resolver::ChangeFeed for CutFeed {
+    async fn next(&mut self) -> Result<Option<FeedEvent>> {
+        tokio::select! {
+            () = self.cut.notified() => Ok(None),
+            e = self.inner.next() => e,
+        }
+    }
+}
+
+#[async_trait]
+impl PromptSource for Cuttable {
+    async fn release(&self, slug: &str, at: At<'_>) -> Result<Release> {
+        self.real.release(slug, at).await
+    }
+
+    async fn snapshot(&self, label: &str) -> Result<Snapshot> {
+        self.real.snapshot(label).await
+    }
+
+    async fn follow(
+        &self,
+        after: Option<i64>,
+    ) -> Result<Option<Box<dyn promptdb_core::resolver::ChangeFeed>>> {
+        if self.down.load(SeqCst) {
+            return Err(Error::Unavailable("switched off".into()));
+        }
+        let inner = self.real.follow(after).await?.unwrap();
+        Ok(Some(Box::new(CutFeed {
+            inner,
+            cut: self.cut.clone(),
+        })))
+    }
+}
+
+#[tokio::test]
+async fn a_gap_in_the_feed_refetches_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(promptdb_core::testing::ManualClock::new());
+    clock.set(chrono::Utc::now());
+    let store = Arc::new(
+        SqliteStore::open(dir.path().join("db.sqlite"))
+            .await
+            .unwrap(),
+    );
+    let db = PromptDb::new(store).with_clock(clock.clone());
+    let me = Principal::full(db.create_user("Ada").await.unwrap().id);
+    db.save_prompts(&me, vec![NewPrompt::new("greet", "Greet", "v1")])
+        .await
+        .unwrap();
+    db.update_prompt(
+        &me,
+        "greet",
+        PromptPatch {
+            content: Some("v2".into()),
+            ..PromptPatch::default()
+        },
+    )
+    .await
+    .unwrap();
+    db.set_label(&me, "greet", "production", LabelTarget::version(1))
+        .await
+        .unwrap();
+    let (down, cut) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(tokio::sync::Notify::new()),
+    );
+    let resolver = Resolver::with_config(
+        Cuttable {
+            real: Local::new(db.clone(), me.clone()),
+            down: down.clone(),
+            cut: cut.clone(),
+        },
+        ResolverConfig {
+            fresh: Duration::from_secs(3600),
+            ..ResolverConfig::default()
+        },
+    );
+    let _following = resolver.follow();
+    assert_eq!(
+        resolver
+            .get("greet", At::PRODUCTION, None)
+            .await
+            .unwrap()
+            .version,
+        1
+    );
+    assert!(
+        eventually(Duration::from_secs(5), async || resolver
+            .stats()
+            .feed_connects
+            == 1)
+        .await
+    );
+
+    // Cut off; meanwhile production moves and the feed forgets it (purged after a week).
+    down.store(true, SeqCst);
+    cut.notify_waiters();
+    db.set_label(&me, "greet", "production", LabelTarget::version(2))
+        .await
+        .unwrap();
+    clock.advance(chrono::Duration::days(30));
+    assert!(db.sweep_expired().await.changes >= 4);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        resolver
+            .get("greet", At::PRODUCTION, None)
+            .await
+            .unwrap()
+            .version,
+        1,
+        "nothing told the cache yet"
+    );
+
+    // Back: the feed says reset, and the resolver fetches everything it holds.
+    down.store(false, SeqCst);
+    assert!(
+        eventually(Duration::from_secs(5), async || {
+            resolver
+                .get("greet", At::PRODUCTION, None)
+                .await
+                .unwrap()
+                .version
+                == 2
+        })
+        .await,
+        "the gap was not noticed: {:?}",
+        resolver.stats()
+    );
+    let stats = resolver.stats();
+    assert_eq!(stats.misses, 1, "{stats:?}");
+    assert!(stats.feed_connects >= 2, "{stats:?}");
+}

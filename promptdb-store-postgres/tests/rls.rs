@@ -10,7 +10,7 @@ use serde_json::json;
 use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
-const USER_TABLES: [&str; 13] = [
+const USER_TABLES: [&str; 15] = [
     "users",
     "prompts",
     "prompt_versions",
@@ -24,6 +24,8 @@ const USER_TABLES: [&str; 13] = [
     "identities",
     "sessions",
     "harvest_candidates",
+    "changes",
+    "change_heads",
 ];
 
 /// Two users with a prompt (two versions, tags), a draft, a harvest candidate, preferences and a

@@ -191,26 +191,26 @@ async fn listen(db: PromptDb, tx: broadcast::Sender<Option<UserId>>) {
 /// The position a client asks for: `Last-Event-ID` (what an `EventSource` sends on reconnect),
 /// else `after`.
 fn position(headers: &HeaderMap, query: &QueryPairs) -> Result<Option<i64>, ApiError> {
-    let bad = |field: &str| {
-        ApiError::Core(Error::invalid(
-            field,
-            "must be a change's seq: a whole number from 0",
-        ))
+    let parse = |field: &str, s: &str| {
+        if !s.is_empty() && s.len() <= 18 && s.bytes().all(|b| b.is_ascii_digit()) {
+            s.parse::<i64>().ok()
+        } else {
+            None
+        }
+        .ok_or_else(|| {
+            ApiError::Core(Error::invalid(
+                field,
+                "must be a change's seq: a whole number from 0",
+            ))
+        })
     };
-    if let Some(v) = headers.get("last-event-id") {
-        let s = v.to_str().map_err(|_| bad("Last-Event-ID"))?;
-        if s.is_empty() || s.len() > 18 || !s.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(bad("Last-Event-ID"));
-        }
-        return s.parse().map(Some).map_err(|_| bad("Last-Event-ID"));
-    }
-    match query.get("after") {
-        None => Ok(None),
-        Some(s) if !s.is_empty() && s.len() <= 18 && s.bytes().all(|b| b.is_ascii_digit()) => {
-            s.parse().map(Some).map_err(|_| bad("after"))
-        }
-        Some(_) => Err(bad("after")),
-    }
+    // Both are checked, whichever is used.
+    let after = query.get("after").map(|s| parse("after", s)).transpose()?;
+    let header = match headers.get("last-event-id") {
+        None => None,
+        Some(v) => Some(parse("Last-Event-ID", v.to_str().unwrap_or(""))?),
+    };
+    Ok(header.or(after))
 }
 
 /// `GET /changes?after=&limit=`.
