@@ -40,8 +40,10 @@ async fn main() {
     let db = promptdb_store_postgres::testing::TestDatabase::create().await;
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let args = ["--database-url", db.url.as_str()];
-    let a = ServerProcess::start_in(Path::new(BIN), dir_a.path(), &args);
-    let b = ServerProcess::start_in(Path::new(BIN), dir_b.path(), &args);
+    // One user makes thousands of requests a second here: no rate limits.
+    let env = [("PROMPTDB_RATE_LIMIT", "off")];
+    let a = ServerProcess::start_with(Path::new(BIN), dir_a.path(), "127.0.0.1:0", &args, &env);
+    let b = ServerProcess::start_with(Path::new(BIN), dir_b.path(), "127.0.0.1:0", &args, &env);
     let key = a.api_key.clone();
     let http = reqwest::Client::new();
     let send = |method: reqwest::Method, path: &str, body: serde_json::Value| {

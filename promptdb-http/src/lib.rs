@@ -115,12 +115,16 @@ fn build_app(state: AppState, stateless_mcp: bool, shutdown: CancellationToken) 
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(state.settings.request_timeout_secs),
         );
-        let hub = rest::changes::ChangeHub::new(state.db.clone());
-        if !stateless_mcp {
+        let hub = if stateless_mcp {
+            // On Lambda nothing listens: the cache's TTL bounds staleness, clients poll.
+            rest::changes::ChangeHub::polling_only(state.db.clone())
+        } else {
             // A long-running server listens from the start, so that its prompt cache forgets
-            // what other servers change. (On Lambda the cache's TTL bounds staleness instead.)
+            // what other servers change.
+            let hub = rest::changes::ChangeHub::new(state.db.clone());
             hub.start();
-        }
+            hub
+        };
         let api = rest::router(state.db.clone(), hub)
             .layer(timeout)
             .route_layer(state.auth_layer(auth::Surface::Rest));

@@ -826,3 +826,37 @@ async fn trace_context_is_continued() {
             .is_some()
     );
 }
+
+#[tokio::test]
+async fn the_change_feed_pages_everywhere_and_streams_only_where_a_response_can_stay_open() {
+    let api = Api::new().await;
+    api.seed(json!([{ "slug": "a", "name": "A", "content": "one" }]))
+        .await;
+    let page = api
+        .get("/api/v1/changes?after=0")
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(page["head"], 1);
+    assert_eq!(page["changes"][0]["kind"], "version_created");
+
+    // The Lambda's router: pages yes, streams no, with the reason.
+    let state = promptdb_http::state::AppState::new(api.db.clone(), Default::default());
+    let lambda = promptdb_http::stateless_app(state);
+    for (accept, status) in [("application/json", 200), ("text/event-stream", 422)] {
+        let req = Request::builder()
+            .uri("/api/v1/changes")
+            .header(header::AUTHORIZATION, format!("Bearer {}", api.alice))
+            .header(header::ACCEPT, accept)
+            .body(Body::empty())
+            .unwrap();
+        let r = tower::ServiceExt::oneshot(lambda.clone(), req)
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), status, "{accept}");
+        if status == 422 {
+            let body = axum::body::to_bytes(r.into_body(), 1 << 16).await.unwrap();
+            let body: Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(body["error"]["field"], "Accept", "{body}");
+        }
+    }
+}

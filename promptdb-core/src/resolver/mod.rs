@@ -328,6 +328,18 @@ impl Entry {
         }
     }
 
+    /// The same entry, counted as stale from now on.
+    fn marked_stale(&self) -> Self {
+        Self {
+            slug: self.slug.clone(),
+            at: self.at.clone(),
+            label: self.label.clone(),
+            target: self.target.clone(),
+            versions: self.versions.clone(),
+            fetched: None,
+        }
+    }
+
     fn is(&self, slug: &str, at: At<'_>) -> bool {
         &*self.slug == slug && self.at.borrow() == at
     }
@@ -679,6 +691,11 @@ impl Inner {
                 Err(Error::NotFound { .. }) => self.cache.invalidate(&key),
                 Err(_) => {
                     self.counters.refresh_failures.fetch_add(1, Relaxed);
+                    // Known to be out of date: served as stale, so that the next request
+                    // tries again in the background.
+                    if let Some(old) = self.cache.get(&key).filter(|e| e.is(&slug, at)) {
+                        self.cache.insert(key, Arc::new(old.marked_stale()));
+                    }
                 }
             }
         }

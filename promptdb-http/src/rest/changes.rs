@@ -72,11 +72,23 @@ struct HubInner {
     /// Stops the listener when the last clone of the hub is dropped.
     _stop: tokio_util::sync::DropGuard,
     token: tokio_util::sync::CancellationToken,
+    /// Whether event streams are served (not on AWS Lambda, which buffers responses).
+    streams: bool,
 }
 
 impl ChangeHub {
     /// A hub over `db`. It listens from [`ChangeHub::start`] or the first stream on.
     pub fn new(db: PromptDb) -> Self {
+        Self::with_streams(db, true)
+    }
+
+    /// A hub that serves JSON pages only: for deployments that cannot hold a response open
+    /// (AWS Lambda). A request for a stream is refused with a sentence saying so.
+    pub fn polling_only(db: PromptDb) -> Self {
+        Self::with_streams(db, false)
+    }
+
+    fn with_streams(db: PromptDb, streams: bool) -> Self {
         let token = tokio_util::sync::CancellationToken::new();
         Self {
             inner: Arc::new(HubInner {
@@ -86,6 +98,7 @@ impl ChangeHub {
                 open: Mutex::default(),
                 _stop: token.clone().drop_guard(),
                 token,
+                streams,
             }),
         }
     }
@@ -237,6 +250,12 @@ pub(super) async fn changes(
             reset,
         })
         .into_response());
+    }
+    if !hub.inner.streams {
+        return Err(ApiError::Core(Error::invalid(
+            "Accept",
+            "this deployment (AWS Lambda) cannot hold a stream open: ask for JSON and poll with `after`",
+        )));
     }
     let slot = hub.open(me.user_id())?;
     // Subscribe before the first read: a change committed in between wakes the stream.

@@ -31,7 +31,7 @@ pub use releases::{
 
 /// Every REST route: its path under `/api/v1` and its handlers. [`router`] and [`paths`] both
 /// read this table, so a test can hold the OpenAPI document against every route there is.
-fn table() -> Vec<(&'static str, MethodRouter<PromptDb>)> {
+fn table(hub: Option<changes::ChangeHub>) -> Vec<(&'static str, MethodRouter<PromptDb>)> {
     #[cfg_attr(not(feature = "harvest"), allow(unused_mut))]
     let mut routes = vec![
         ("/prompts", get(prompts::list).post(prompts::create)),
@@ -66,7 +66,14 @@ fn table() -> Vec<(&'static str, MethodRouter<PromptDb>)> {
         ("/resolve/{*slug}", get(releases::resolve)),
         ("/releases/{*slug}", get(releases::release)),
         ("/snapshot", get(releases::snapshot)),
-        ("/changes", get(changes::changes)),
+        (
+            "/changes",
+            // Only this route needs the hub: the others stay free of the extension.
+            match hub {
+                Some(hub) => get(changes::changes).layer(axum::Extension(hub)),
+                None => get(changes::changes),
+            },
+        ),
         ("/tags", get(prompts::tags)),
         ("/drafts", get(drafts::list).post(drafts::save)),
         ("/drafts/summary", get(drafts::summary)),
@@ -98,7 +105,7 @@ fn table() -> Vec<(&'static str, MethodRouter<PromptDb>)> {
 
 /// The path of every REST route, under `/api/v1` (`{*slug}` written `{slug}`, as OpenAPI does).
 pub fn paths() -> Vec<String> {
-    table()
+    table(None)
         .into_iter()
         .map(|(path, _)| format!("/api/v1{}", path.replace("{*", "{")))
         .collect()
@@ -107,10 +114,9 @@ pub fn paths() -> Vec<String> {
 /// The REST routes over `db`, to nest at `/api/v1` (authentication is the caller's: see the
 /// module docs). Bodies are limited to [`crate::MAX_BODY_BYTES`].
 pub fn router(db: PromptDb, hub: changes::ChangeHub) -> Router {
-    table()
+    table(Some(hub))
         .into_iter()
         .fold(Router::new(), |r, (path, handlers)| r.route(path, handlers))
         .layer(DefaultBodyLimit::max(crate::MAX_BODY_BYTES))
-        .layer(axum::Extension(hub))
         .with_state(db)
 }
