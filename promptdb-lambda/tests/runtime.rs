@@ -343,7 +343,12 @@ async fn a_schema_behind_the_build_answers_503_and_says_what_to_run_until_migrat
     let health = Event::request(Source::FunctionUrl, "GET", "/health");
     let answer = invoke(&mut api, &mut function, &health, COLD).await;
     assert_eq!(answer["statusCode"], 503, "{answer}");
-    let log = function.log();
+    let log = function
+        .log_with(
+            "the database schema is behind this build",
+            Duration::from_secs(5),
+        )
+        .await;
     assert!(
         log.contains("the database schema is behind this build")
             && log.contains("1 (init)")

@@ -275,6 +275,20 @@ impl Function {
         self.log.lock().map(|l| l.join("\n")).unwrap_or_default()
     }
 
+    /// Its log once it holds `needle`, waiting up to `timeout` for the line to be read off its
+    /// standard error (a thread reads it, so a line written just before an answer can arrive
+    /// just after it); the log as it is when the time is up.
+    pub async fn log_with(&self, needle: &str, timeout: Duration) -> String {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let log = self.log();
+            if log.contains(needle) || Instant::now() >= deadline {
+                return log;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     /// Whether it is still running.
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
