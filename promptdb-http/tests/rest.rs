@@ -860,3 +860,67 @@ async fn the_change_feed_pages_everywhere_and_streams_only_where_a_response_can_
         }
     }
 }
+
+#[tokio::test]
+async fn change_streams_are_limited_per_user_and_free_their_place_when_closed() {
+    let api = Api::new().await;
+    let open = |key: String| {
+        let app = api.app.clone();
+        async move {
+            let req = Request::builder()
+                .uri("/api/v1/changes")
+                .header(header::AUTHORIZATION, format!("Bearer {key}"))
+                .header(header::ACCEPT, "text/event-stream")
+                .body(Body::empty())
+                .unwrap();
+            tower::ServiceExt::oneshot(app, req).await.unwrap()
+        }
+    };
+    let mut streams = Vec::new();
+    for _ in 0..promptdb_http::rest::changes::MAX_STREAMS_PER_USER {
+        let r = open(api.alice.clone()).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.headers()[header::CONTENT_TYPE], "text/event-stream");
+        streams.push(r);
+    }
+    let r = open(api.alice.clone()).await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let body = axum::body::to_bytes(r.into_body(), 1 << 16).await.unwrap();
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(body["error"]["code"], "quota_exceeded", "{body}");
+    assert_eq!(body["error"]["field"], "streams", "{body}");
+    // Another user has places of their own; a closed stream frees one.
+    assert_eq!(open(api.bob.clone()).await.status(), StatusCode::OK);
+    streams.pop();
+    assert_eq!(open(api.alice.clone()).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_snapshot_too_large_is_refused_before_any_prompt_is_read() {
+    let api = Api::new().await;
+    let limit = promptdb_core::release::MAX_SNAPSHOT_PROMPTS;
+    for batch in 0..=limit / 100 {
+        let prompts: Vec<Value> = (0..100)
+            .map(|i| json!({ "slug": format!("p{batch}-{i}"), "name": "P", "content": "x" }))
+            .collect();
+        api.seed(Value::Array(prompts)).await;
+    }
+    // Every prompt is at `latest`: one more than a snapshot holds.
+    let r = api.get("/api/v1/snapshot?label=latest").await;
+    r.expect_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid", Some("label"));
+    assert!(
+        r.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("folder"),
+        "{}",
+        r.body
+    );
+    // A label nothing has is an empty snapshot, with its hash.
+    let snap = api
+        .get("/api/v1/snapshot?label=production")
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(snap["releases"], json!([]));
+    assert!(snap["hash"].as_str().unwrap().starts_with("sha256:"));
+}
