@@ -25,6 +25,8 @@ use crate::{
         PreferencesMutator, PromptMutator, PromptRecord, PromptStore, Ranked, Resolution, Scorer,
         Selector, SessionStore, StoredApiKey, UserStore, VariantPicker, VersionDeletion,
     },
+    store::{DueWebhook, WebhookProgress, WebhookStore, WebhookUpdate},
+    webhook::{Delivery, Webhook, WebhookId},
 };
 
 /// A [`Store`] that caches prompts read by slug.
@@ -302,6 +304,69 @@ impl ChangeStore for CachedStore {
 
     fn evict_all(&self) {
         self.prompts.invalidate_all();
+    }
+}
+
+#[async_trait]
+impl WebhookStore for CachedStore {
+    async fn insert_webhook(
+        &self,
+        user: UserId,
+        hook: &Webhook,
+        secret: &str,
+        max_per_user: usize,
+    ) -> Result<Option<Webhook>> {
+        self.inner
+            .insert_webhook(user, hook, secret, max_per_user)
+            .await
+    }
+
+    async fn webhooks(&self, user: UserId) -> Result<Vec<Webhook>> {
+        self.inner.webhooks(user).await
+    }
+
+    async fn update_webhook(
+        &self,
+        user: UserId,
+        id: WebhookId,
+        update: &WebhookUpdate,
+    ) -> Result<Option<Webhook>> {
+        self.inner.update_webhook(user, id, update).await
+    }
+
+    async fn delete_webhook(&self, user: UserId, id: WebhookId) -> Result<bool> {
+        self.inner.delete_webhook(user, id).await
+    }
+
+    async fn webhook_deliveries(
+        &self,
+        user: UserId,
+        id: WebhookId,
+        limit: u32,
+    ) -> Result<Option<Vec<Delivery>>> {
+        self.inner.webhook_deliveries(user, id, limit).await
+    }
+
+    async fn claim_webhooks(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<DueWebhook>> {
+        self.inner.claim_webhooks(now, lease_until, limit).await
+    }
+
+    async fn finish_webhook(
+        &self,
+        claim: &DueWebhook,
+        progress: &WebhookProgress,
+        attempts: &[Delivery],
+    ) -> Result<bool> {
+        self.inner.finish_webhook(claim, progress, attempts).await
+    }
+
+    async fn purge_deliveries(&self, before: DateTime<Utc>) -> Result<u64> {
+        self.inner.purge_deliveries(before).await
     }
 }
 

@@ -43,6 +43,7 @@ pub mod store;
 pub mod template;
 mod user;
 pub mod validate;
+pub mod webhook;
 
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -68,8 +69,9 @@ pub use release::{
 };
 pub use search::{Filters, ListQuery, SearchQuery};
 pub use service::{
-    Config, EXPORT_PAGE, MAX_CANDIDATE_OFFSET, MAX_CANDIDATE_PAGE, MAX_PROPOSALS_PER_HARVEST,
-    NewVersion, PromptDb, RenderedPrompt, SIGN_IN_LINK_SECS, Swept, VersionsToDelete,
+    Config, DeliveryReport, EXPORT_PAGE, MAX_CANDIDATE_OFFSET, MAX_CANDIDATE_PAGE,
+    MAX_PROPOSALS_PER_HARVEST, NewVersion, PromptDb, RenderedPrompt, SIGN_IN_LINK_SECS, Swept,
+    VersionsToDelete, WebhookSender,
 };
 pub use session::{
     CSRF_TOKEN_CHARS, CreatedSession, MAX_ISSUER_CHARS, MAX_REFRESH_TOKEN_BYTES, MAX_SUBJECT_CHARS,

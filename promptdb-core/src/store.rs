@@ -24,6 +24,7 @@ use crate::{
     ranking::{RankFeatures, SearchCandidate},
     release::{Label, LabelMove, LabelTarget},
     search::{ListSpec, SearchSpec, SlugPageSpec},
+    webhook::{Delivery, Webhook, WebhookId},
 };
 
 /// A prompt to insert, with its ranking score.
@@ -528,6 +529,102 @@ pub trait ChangeStore: Send + Sync {
     fn evict_all(&self) {}
 }
 
+/// A change to a stored webhook, validated by the service.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WebhookUpdate {
+    /// New URL.
+    pub url: Option<String>,
+    /// New event kinds.
+    pub events: Option<Vec<crate::change::ChangeKind>>,
+    /// New description.
+    pub description: Option<String>,
+    /// `Some(true)`: enable, clearing the failure count and reason, next attempt at `now`;
+    /// `Some(false)`: disable (no reason: the owner did it).
+    pub enabled: Option<bool>,
+    /// The time of the change.
+    pub now: DateTime<Utc>,
+}
+
+/// A webhook a delivery worker has claimed, until `lease_until`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueWebhook {
+    /// The owner.
+    pub user: UserId,
+    /// The hook.
+    pub webhook: Webhook,
+    /// Its signing secret.
+    pub secret: String,
+    /// The claim, which [`WebhookStore::finish_webhook`] names.
+    pub lease_until: DateTime<Utc>,
+}
+
+/// Where a delivery round left a hook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookProgress {
+    /// The last change handled (never moves back).
+    pub delivered_seq: i64,
+    /// Failed attempts at the next change.
+    pub failures: u32,
+    /// When the hook is due next.
+    pub next_attempt_at: DateTime<Utc>,
+    /// Disables the hook with this reason.
+    pub disable: Option<String>,
+}
+
+/// Webhooks, their delivery positions and their delivery log (see [`crate::webhook`]).
+#[async_trait]
+pub trait WebhookStore: Send + Sync {
+    /// Stores a new hook unless the user has `max_per_user` already (then `false`). Its
+    /// `delivered_seq` is set to the user's change feed head at that moment: deliveries start
+    /// with the next change.
+    async fn insert_webhook(
+        &self,
+        user: UserId,
+        hook: &Webhook,
+        secret: &str,
+        max_per_user: usize,
+    ) -> Result<Option<Webhook>>;
+    /// The user's hooks, oldest first.
+    async fn webhooks(&self, user: UserId) -> Result<Vec<Webhook>>;
+    /// Applies `update` to one hook; `None` when the user has no such hook.
+    async fn update_webhook(
+        &self,
+        user: UserId,
+        id: WebhookId,
+        update: &WebhookUpdate,
+    ) -> Result<Option<Webhook>>;
+    /// Deletes a hook and its delivery log; `false` when the user has no such hook.
+    async fn delete_webhook(&self, user: UserId, id: WebhookId) -> Result<bool>;
+    /// The hook's newest delivery attempts first, at most `limit`; `None` when the user has
+    /// no such hook.
+    async fn webhook_deliveries(
+        &self,
+        user: UserId,
+        id: WebhookId,
+        limit: u32,
+    ) -> Result<Option<Vec<Delivery>>>;
+    /// Claims up to `limit` hooks of any user that are enabled, due at `now`, not claimed by
+    /// another worker, and behind their owner's change feed, until `lease_until`. Concurrent
+    /// callers (on any server) never claim the same hook.
+    async fn claim_webhooks(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<DueWebhook>>;
+    /// Records a claimed hook's progress and attempts, and releases the claim. Nothing is
+    /// written when the claim is no longer held (it expired and another worker took the hook,
+    /// or the hook was deleted); `delivered_seq` never moves back.
+    async fn finish_webhook(
+        &self,
+        claim: &DueWebhook,
+        progress: &WebhookProgress,
+        attempts: &[Delivery],
+    ) -> Result<bool>;
+    /// Deletes every hook's delivery attempts made before `before`; returns how many.
+    async fn purge_deliveries(&self, before: DateTime<Utc>) -> Result<u64>;
+}
+
 /// A complete storage backend.
 #[async_trait]
 pub trait Store:
@@ -542,6 +639,7 @@ pub trait Store:
     + SessionStore
     + MetaStore
     + ChangeStore
+    + WebhookStore
     + fmt::Debug
 {
     /// A short name for logs: `sqlite`, `postgres`.

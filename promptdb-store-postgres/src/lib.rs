@@ -36,6 +36,7 @@ mod sessions;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod users;
+mod webhooks;
 
 /// Embedded migrations.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

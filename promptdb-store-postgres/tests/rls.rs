@@ -10,7 +10,7 @@ use serde_json::json;
 use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
-const USER_TABLES: [&str; 15] = [
+const USER_TABLES: [&str; 17] = [
     "users",
     "prompts",
     "prompt_versions",
@@ -26,10 +26,26 @@ const USER_TABLES: [&str; 15] = [
     "harvest_candidates",
     "changes",
     "change_heads",
+    "webhooks",
+    "webhook_deliveries",
 ];
 
-/// Two users with a prompt (two versions, tags), a draft, a harvest candidate, preferences and a
-/// key each.
+/// A receiver that is always down: a delivery round records one failed attempt.
+struct Down;
+
+#[async_trait::async_trait]
+impl promptdb_core::WebhookSender for Down {
+    async fn send(
+        &self,
+        _url: &str,
+        _message: &promptdb_core::webhook::Message,
+    ) -> Result<u16, String> {
+        Ok(503)
+    }
+}
+
+/// Two users with a prompt (two versions, tags), a draft, a harvest candidate, preferences, a
+/// key and a webhook with a failed delivery each.
 async fn two_users(db: &TestDatabase) -> (Uuid, Uuid) {
     let service = PromptDb::new(Arc::new(db.store().await));
     let mut ids = Vec::new();
@@ -46,6 +62,15 @@ async fn two_users(db: &TestDatabase) -> (Uuid, Uuid) {
             .await
             .unwrap();
         let me = Principal::full(user);
+        service
+            .create_webhook(
+                &me,
+                promptdb_core::webhook::NewWebhook::new(format!(
+                    "https://{name}.example.test/hook"
+                )),
+            )
+            .await
+            .unwrap();
         service
             .save_prompts(
                 &me,
@@ -111,6 +136,12 @@ async fn two_users(db: &TestDatabase) -> (Uuid, Uuid) {
             .await
             .unwrap();
         ids.push(*user.as_uuid());
+    }
+    for claim in service.claim_webhooks(10).await.unwrap() {
+        service
+            .deliver_webhook(&claim, &Down, &Default::default())
+            .await
+            .unwrap();
     }
     (ids[0], ids[1])
 }

@@ -29,6 +29,7 @@ mod prompts;
 mod rows;
 mod sessions;
 mod users;
+mod webhooks;
 
 pub use backup::{Restored, file_of, restore};
 

@@ -38,12 +38,14 @@ mod privacy;
 mod prompts;
 mod releases;
 mod versions;
+mod webhooks;
 
 pub use harvest::{MAX_CANDIDATE_OFFSET, MAX_CANDIDATE_PAGE, MAX_PROPOSALS_PER_HARVEST};
 pub use links::SIGN_IN_LINK_SECS;
 pub use privacy::EXPORT_PAGE;
 
 pub use versions::{NewVersion, VersionsToDelete};
+pub use webhooks::{DeliveryReport, WebhookSender};
 mod sessions;
 mod users;
 
@@ -181,6 +183,8 @@ pub struct Swept {
     pub candidates: u64,
     /// Changes older than the feed keeps deleted.
     pub changes: u64,
+    /// Webhook delivery attempts older than the log keeps deleted.
+    pub deliveries: u64,
 }
 
 /// PromptDB as a library: validation, ranking, versioning and user scoping over a [`Store`].
@@ -386,13 +390,22 @@ impl PromptDb {
                 0
             }
         };
-        if drafts + sessions + candidates + changes > 0 {
+        let kept_from = now - chrono::Duration::days(crate::webhook::DELIVERY_RETENTION_DAYS);
+        let deliveries = match self.store().purge_deliveries(kept_from).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(error = %e, "webhook delivery log sweep failed");
+                0
+            }
+        };
+        if drafts + sessions + candidates + changes + deliveries > 0 {
             tracing::info!(
                 drafts,
                 sessions,
                 candidates,
                 changes,
-                "expired drafts, sessions, candidates and changes deleted"
+                deliveries,
+                "expired drafts, sessions, candidates, changes and delivery attempts deleted"
             );
         }
         Swept {
@@ -400,6 +413,7 @@ impl PromptDb {
             sessions,
             candidates,
             changes,
+            deliveries,
         }
     }
 

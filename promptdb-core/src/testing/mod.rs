@@ -346,6 +346,10 @@ macro_rules! conformance_suite {
             harvest_failed_accept_keeps_the_candidate,
             harvest_limits_and_expiry,
             changes_are_recorded_in_commit_order,
+            webhooks_register_change_and_delete,
+            webhooks_deliver_in_order_and_retry,
+            webhooks_are_disabled_after_repeated_failures,
+            webhook_claims_are_exclusive,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {

@@ -13,6 +13,7 @@ mod ranking;
 mod releases;
 mod search;
 mod sessions;
+mod webhooks;
 
 pub use changes::*;
 pub use concurrency::*;
@@ -27,6 +28,7 @@ pub use ranking::*;
 pub use releases::*;
 pub use search::*;
 pub use sessions::*;
+pub use webhooks::*;
 
 use crate::{Page, PromptSummary};
 
