@@ -54,6 +54,8 @@ pub mod telemetry;
 pub mod testing;
 #[cfg(feature = "web")]
 pub mod web;
+#[cfg(feature = "webhooks")]
+pub mod webhooks;
 
 pub use settings::{
     ASYMMETRIC_ALGORITHMS, AuthMode, AuthSettings, LogFormat, OidcSettings, PostgresSettings,
@@ -65,7 +67,7 @@ pub use store::{open_db, open_store, with_prompt_cache};
 /// Installs ring as the process's TLS crypto provider, once. reqwest is built without a bundled
 /// backend choice, so every HTTP client this crate (or a program using it) builds needs this
 /// first; later calls do nothing.
-#[cfg(any(feature = "oidc", feature = "client"))]
+#[cfg(any(feature = "oidc", feature = "client", feature = "webhooks"))]
 pub fn install_tls_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
@@ -174,7 +176,8 @@ fn build_app(state: AppState, stateless_mcp: bool, shutdown: CancellationToken) 
 }
 
 /// Serves [`app`] on `listener` until `shutdown` completes, then drains requests and closes MCP
-/// streams. Also runs the background sweeper of expired drafts and sessions.
+/// streams. Also runs the background sweeper of expired drafts and sessions, and (feature
+/// `webhooks`) the webhook delivery worker.
 pub async fn serve(
     state: AppState,
     listener: TcpListener,
@@ -186,6 +189,11 @@ pub async fn serve(
         Duration::from_secs(state.settings.draft_sweep_interval_secs),
         token.clone(),
     ));
+    #[cfg(feature = "webhooks")]
+    let deliveries = {
+        let (db, settings, stop) = (state.db.clone(), state.settings.clone(), token.clone());
+        tokio::spawn(async move { webhooks::run(db, &settings, stop).await })
+    };
     let router = app(state, token.child_token());
     let stop = token.clone();
     // Without TCP_NODELAY, responses written in several pieces (event streams) wait out the
@@ -207,6 +215,8 @@ pub async fn serve(
     .await;
     token.cancel();
     let _ = sweeper.await;
+    #[cfg(feature = "webhooks")]
+    let _ = deliveries.await;
     result
 }
 

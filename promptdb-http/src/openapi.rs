@@ -838,6 +838,8 @@ fn build() -> (Value, Vec<Operation>) {
     // What a client does next with what it got back.
     #[cfg(feature = "harvest")]
     harvest_ops(&mut b, limit);
+    #[cfg(feature = "webhooks")]
+    webhook_ops(&mut b);
     let first_slug = json!({ "slug": "$response.body#/prompts/0/slug" });
     for (name, to) in [
         ("GetPrompt", "getPrompt"),
@@ -885,7 +887,7 @@ fn build() -> (Value, Vec<Operation>) {
         "servers": [{ "url": "/" }],
         "security": [{ "bearerAuth": [] }],
         "tags": [
-            { "name": "prompts" }, { "name": "releases" }, { "name": "drafts" }, { "name": "harvest" }, { "name": "account" }, { "name": "health" }
+            { "name": "prompts" }, { "name": "releases" }, { "name": "drafts" }, { "name": "harvest" }, { "name": "webhooks" }, { "name": "account" }, { "name": "health" }
         ],
         "paths": b.paths,
         "components": {
@@ -896,6 +898,114 @@ fn build() -> (Value, Vec<Operation>) {
         },
     });
     (doc, b.operations)
+}
+
+/// Webhooks: registration and the delivery log.
+#[cfg(feature = "webhooks")]
+fn webhook_ops(b: &mut Builder) {
+    use promptdb_core::webhook::{
+        CreatedWebhook, Delivery, MAX_DELIVERY_PAGE, NewWebhook, Webhook, WebhookPatch,
+        WebhookPayload,
+    };
+
+    use crate::rest::{DeliveryList, WebhookList};
+
+    let id = || path_param("id", "The webhook's id (UUID)", uuid_schema());
+    let list = b.schema::<WebhookList>();
+    b.op(
+        "get",
+        "/api/v1/webhooks",
+        "listWebhooks",
+        "webhooks",
+        "The caller's webhooks (without secrets)",
+        vec![],
+        None,
+        (200, "Webhooks", Some(list)),
+        &[],
+        false,
+    );
+    let new = b.schema::<NewWebhook>();
+    let created = b.schema::<CreatedWebhook>();
+    b.op(
+        "post",
+        "/api/v1/webhooks",
+        "createWebhook",
+        "webhooks",
+        "Register a URL to be told of changes (`version_created`, `label_moved`, `prompt_deleted`), from the next change on. Deliveries are POSTs signed as Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`) with the secret in this response only; failures are retried (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h by default), later changes wait, and the hook is disabled when the last retry fails. At most 10 per user",
+        vec![],
+        Some(new),
+        (201, "Registered", Some(created)),
+        &[409],
+        false,
+    );
+    b.link(
+        "post",
+        "/api/v1/webhooks",
+        201,
+        "GetWebhook",
+        "getWebhook",
+        json!({ "id": "$response.body#/id" }),
+    );
+    let hook = b.schema::<Webhook>();
+    b.op(
+        "get",
+        "/api/v1/webhooks/{id}",
+        "getWebhook",
+        "webhooks",
+        "One webhook: its position in the change feed, failures and next attempt",
+        vec![id()],
+        None,
+        (200, "The webhook", Some(hook.clone())),
+        &[404, 422],
+        false,
+    );
+    let patch = b.schema::<WebhookPatch>();
+    b.op(
+        "patch",
+        "/api/v1/webhooks/{id}",
+        "updateWebhook",
+        "webhooks",
+        "Change a webhook; `enabled: true` resumes deliveries where they stopped, `false` pauses them",
+        vec![id()],
+        Some(patch),
+        (200, "The webhook", Some(hook)),
+        &[404],
+        false,
+    );
+    b.op(
+        "delete",
+        "/api/v1/webhooks/{id}",
+        "deleteWebhook",
+        "webhooks",
+        "Delete a webhook and its delivery log",
+        vec![id()],
+        None,
+        (204, "Deleted", None),
+        &[404, 422],
+        false,
+    );
+    let deliveries = b.schema::<DeliveryList>();
+    b.op(
+        "get",
+        "/api/v1/webhooks/{id}/deliveries",
+        "listWebhookDeliveries",
+        "webhooks",
+        "The webhook's delivery attempts, newest first, kept for seven days",
+        vec![
+            id(),
+            query_param(
+                "limit",
+                "Attempts to return, 1 to 100 (default 20)",
+                json!({ "type": "integer", "minimum": 1, "maximum": MAX_DELIVERY_PAGE }),
+            ),
+        ],
+        None,
+        (200, "Attempts", Some(deliveries)),
+        &[404, 422],
+        false,
+    );
+    let _ = b.schema::<Delivery>();
+    let _ = b.schema::<WebhookPayload>();
 }
 
 /// The harvest review queue and transcript upload.

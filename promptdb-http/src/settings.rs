@@ -50,6 +50,69 @@ pub struct Settings {
     pub postgres: PostgresSettings,
     /// Who may call, and how often.
     pub auth: AuthSettings,
+    /// How webhooks are delivered.
+    pub webhooks: WebhookSettings,
+}
+
+/// Webhook delivery (`promptdb serve` delivers; see the README).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhookSettings {
+    /// Waits before each retry of a failed delivery, in seconds; when every retry has failed the
+    /// hook is disabled. 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h by default.
+    pub retry_secs: Vec<u64>,
+    /// How long a receiver has to answer, in seconds.
+    pub timeout_secs: u64,
+    /// Whether deliveries may go to loopback, private and link-local addresses. Allowed in
+    /// `local` auth mode (one user on their own machine), refused in `oidc` mode unless set:
+    /// users of a shared server must not reach the server's own network through it.
+    pub allow_private_addresses: Option<bool>,
+    /// Hooks delivered to at once by one server.
+    pub concurrency: usize,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            retry_secs: promptdb_core::webhook::WebhookPolicy::default()
+                .retry_after
+                .iter()
+                .map(std::time::Duration::as_secs)
+                .collect(),
+            timeout_secs: 10,
+            allow_private_addresses: None,
+            concurrency: 8,
+        }
+    }
+}
+
+impl WebhookSettings {
+    /// The retry policy.
+    pub fn policy(&self) -> promptdb_core::webhook::WebhookPolicy {
+        promptdb_core::webhook::WebhookPolicy {
+            retry_after: self
+                .retry_secs
+                .iter()
+                .map(|s| std::time::Duration::from_secs(*s))
+                .collect(),
+        }
+    }
+
+    /// Checks the settings, naming the one at fault.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if self.retry_secs.len() > 20 || self.retry_secs.iter().any(|s| *s > 7 * 24 * 3600) {
+            anyhow::bail!(
+                "invalid setting webhooks.retry_secs: at most 20 waits, each at most a week"
+            );
+        }
+        if !(1..=60).contains(&self.timeout_secs) {
+            anyhow::bail!("invalid setting webhooks.timeout_secs: between 1 and 60 seconds");
+        }
+        if !(1..=64).contains(&self.concurrency) {
+            anyhow::bail!("invalid setting webhooks.concurrency: between 1 and 64");
+        }
+        Ok(())
+    }
 }
 
 /// PostgreSQL pool settings.
@@ -101,6 +164,7 @@ impl Default for Settings {
             core: promptdb_core::Config::default(),
             postgres: PostgresSettings::default(),
             auth: AuthSettings::default(),
+            webhooks: WebhookSettings::default(),
         }
     }
 }
@@ -122,6 +186,7 @@ impl fmt::Debug for Settings {
             .field("core", &self.core)
             .field("postgres", &self.postgres)
             .field("auth", &self.auth)
+            .field("webhooks", &self.webhooks)
             .finish()
     }
 }
@@ -276,10 +341,43 @@ impl Settings {
                 ),
             };
         }
+        if let Some(v) = var("PROMPTDB_WEBHOOK_RETRY_SECS") {
+            self.webhooks.retry_secs = list(v)
+                .iter()
+                .map(|s| s.parse::<u64>())
+                .collect::<Result<_, _>>()
+                .map_err(|_| {
+                    anyhow::anyhow!(
+                        "invalid setting PROMPTDB_WEBHOOK_RETRY_SECS: expected seconds separated by commas (`5,300,1800`)"
+                    )
+                })?;
+        }
+        if let Some(v) = var("PROMPTDB_WEBHOOK_TIMEOUT_SECS") {
+            self.webhooks.timeout_secs = v.parse().map_err(|_| {
+                anyhow::anyhow!("invalid setting PROMPTDB_WEBHOOK_TIMEOUT_SECS: `{v}` is not a number of seconds")
+            })?;
+        }
+        if let Some(v) = var("PROMPTDB_WEBHOOK_ALLOW_PRIVATE") {
+            self.webhooks.allow_private_addresses = Some(match v.as_str() {
+                "on" | "true" | "1" => true,
+                "off" | "false" | "0" => false,
+                other => anyhow::bail!(
+                    "invalid setting PROMPTDB_WEBHOOK_ALLOW_PRIVATE: `{other}`; expected `on` or `off`"
+                ),
+            });
+        }
         if let Some(v) = var("PROMPTDB_TRUST_FORWARDED_FOR") {
             self.auth.rate_limit.trust_forwarded_for = matches!(v.as_str(), "on" | "true" | "1");
         }
         Ok(())
+    }
+
+    /// Whether webhook deliveries may go to loopback and private addresses (see
+    /// [`WebhookSettings::allow_private_addresses`]).
+    pub fn webhooks_allow_private(&self) -> bool {
+        self.webhooks
+            .allow_private_addresses
+            .unwrap_or(self.auth.mode == AuthMode::Local)
     }
 
     /// The `Host` values `/mcp` accepts: the configured ones and the public URL's host.
@@ -332,6 +430,7 @@ impl Settings {
             anyhow::bail!("invalid setting draft_sweep_interval_secs: must be at least 1");
         }
         self.auth.validate()?;
+        self.webhooks.validate()?;
         match self
             .database_url
             .as_deref()

@@ -798,3 +798,89 @@ async fn harvest_prompt_and_review_tools() {
         .to_owned();
     assert_eq!(text, "My own harvest notes");
 }
+
+/// `manage_webhooks` registers (the secret shown once), lists, pauses, shows the delivery log and
+/// deletes; mistakes are tool errors naming the field.
+#[cfg(feature = "webhooks")]
+#[tokio::test]
+async fn webhooks_are_managed_through_one_tool() {
+    let f = fixture().await;
+    let created = ok(call(
+        &f.client,
+        "manage_webhooks",
+        json!({"action": "create", "url": "https://example.com/hook", "events": ["label_moved"], "description": "deploys"}),
+    )
+    .await);
+    assert!(
+        created["secret"].as_str().unwrap().starts_with("whsec_"),
+        "{created}"
+    );
+    let id = created["webhooks"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(created["webhooks"][0]["events"], json!(["label_moved"]));
+
+    let listed = ok(call(&f.client, "manage_webhooks", json!({"action": "list"})).await);
+    assert_eq!(listed["webhooks"].as_array().unwrap().len(), 1);
+    assert!(
+        listed.get("secret").is_none(),
+        "the secret is shown once: {listed}"
+    );
+    let text = text_of(
+        &call(&f.client, "manage_webhooks", json!({"action": "list"}))
+            .await
+            .unwrap(),
+    );
+    assert!(
+        text.contains("https://example.com/hook") && text.contains("active"),
+        "{text}"
+    );
+
+    let paused = ok(call(
+        &f.client,
+        "manage_webhooks",
+        json!({"action": "update", "id": id, "enabled": false}),
+    )
+    .await);
+    assert_eq!(paused["webhooks"][0]["enabled"], json!(false));
+    let log = ok(call(
+        &f.client,
+        "manage_webhooks",
+        json!({"action": "deliveries", "id": id}),
+    )
+    .await);
+    assert_eq!(log["deliveries"], json!([]));
+
+    for (args, field) in [
+        (json!({"action": "create"}), "url"),
+        (
+            json!({"action": "create", "url": "ftp://example.com"}),
+            "url",
+        ),
+        (json!({"action": "update", "enabled": true}), "id"),
+        (json!({"action": "delete", "id": "not-a-uuid"}), "id"),
+        (
+            json!({"action": "deliveries", "id": id, "limit": 0}),
+            "limit",
+        ),
+    ] {
+        let e = tool_error(call(&f.client, "manage_webhooks", args.clone()).await);
+        assert!(e.contains(field), "{args}: {e}");
+    }
+
+    ok(call(
+        &f.client,
+        "manage_webhooks",
+        json!({"action": "delete", "id": id}),
+    )
+    .await);
+    let listed = ok(call(&f.client, "manage_webhooks", json!({"action": "list"})).await);
+    assert_eq!(listed["webhooks"], json!([]));
+    let e = tool_error(
+        call(
+            &f.client,
+            "manage_webhooks",
+            json!({"action": "delete", "id": id}),
+        )
+        .await,
+    );
+    assert!(e.contains("not found") || e.contains("No webhook"), "{e}");
+}

@@ -924,3 +924,116 @@ async fn a_snapshot_too_large_is_refused_before_any_prompt_is_read() {
     assert_eq!(snap["releases"], json!([]));
     assert!(snap["hash"].as_str().unwrap().starts_with("sha256:"));
 }
+
+/// Webhooks over REST: the secret in the creation answer only, every rejection names its field,
+/// another user's hook is not found, the eleventh is over the quota.
+#[cfg(feature = "webhooks")]
+#[tokio::test]
+async fn webhooks_are_managed_and_checked() {
+    let api = Api::new().await;
+    let created = api
+        .post(
+            "/api/v1/webhooks",
+            json!({ "url": "https://example.com/hook", "events": ["prompt_deleted"] }),
+        )
+        .await
+        .expect(StatusCode::CREATED);
+    let secret = created["secret"].as_str().unwrap().to_owned();
+    let id = created["id"].as_str().unwrap().to_owned();
+    let listed = api.get("/api/v1/webhooks").await.expect(StatusCode::OK);
+    assert_eq!(listed["webhooks"][0]["id"], id.as_str());
+    assert!(
+        !listed.to_string().contains(&secret),
+        "secrets are never listed"
+    );
+    let hook = api
+        .get(&format!("/api/v1/webhooks/{id}"))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(hook["events"], json!(["prompt_deleted"]));
+    let paused = api
+        .patch(
+            &format!("/api/v1/webhooks/{id}"),
+            json!({ "enabled": false, "description": "paused for now" }),
+        )
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(
+        (paused["enabled"].clone(), paused["description"].clone()),
+        (json!(false), json!("paused for now"))
+    );
+    let log = api
+        .get(&format!("/api/v1/webhooks/{id}/deliveries?limit=5"))
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(log["deliveries"], json!([]));
+
+    for (body, field) in [
+        (json!({ "url": "ftp://example.com" }), "url"),
+        (json!({ "url": "http:example.com" }), "url"),
+        (json!({ "url": "https://u:p@example.com" }), "url"),
+        (
+            json!({ "url": "https://example.com", "events": [] }),
+            "events",
+        ),
+        (
+            json!({ "url": "https://example.com", "events": ["label_moved", "label_moved", "label_moved", "label_moved"] }),
+            "events",
+        ),
+        (
+            json!({ "url": "https://example.com", "events": ["moved"] }),
+            "events[0]",
+        ),
+        (
+            json!({ "url": "https://example.com", "secret": "x" }),
+            "secret",
+        ),
+    ] {
+        let reply = api.post("/api/v1/webhooks", body.clone()).await;
+        assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(reply.field(), field, "{body}");
+    }
+    api.get(&format!("/api/v1/webhooks/{id}/deliveries?limit=0"))
+        .await
+        .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid", Some("limit"));
+    api.get(&format!("/api/v1/webhooks/{id}/deliveries?page=2"))
+        .await
+        .expect_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid", Some("page"));
+    api.get("/api/v1/webhooks/xyz").await.expect_error(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("id"),
+    );
+
+    // Bob's view: none of Alice's.
+    let reply = api
+        .send(
+            Method::GET,
+            &format!("/api/v1/webhooks/{id}"),
+            Some(&api.bob),
+            None,
+        )
+        .await;
+    reply.expect_error(StatusCode::NOT_FOUND, "not_found", None);
+
+    for i in 1..10 {
+        api.post(
+            "/api/v1/webhooks",
+            json!({ "url": format!("https://example.com/{i}") }),
+        )
+        .await
+        .expect(StatusCode::CREATED);
+    }
+    api.post(
+        "/api/v1/webhooks",
+        json!({ "url": "https://example.com/11" }),
+    )
+    .await
+    .expect_error(StatusCode::CONFLICT, "quota_exceeded", Some("webhooks"));
+    api.delete(&format!("/api/v1/webhooks/{id}"))
+        .await
+        .expect(StatusCode::NO_CONTENT);
+    api.delete(&format!("/api/v1/webhooks/{id}"))
+        .await
+        .expect_error(StatusCode::NOT_FOUND, "not_found", None);
+}

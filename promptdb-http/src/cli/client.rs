@@ -2,6 +2,10 @@
 
 use std::collections::BTreeMap;
 
+#[cfg(feature = "webhooks")]
+use promptdb_core::webhook::{
+    CreatedWebhook, Delivery, NewWebhook, Webhook, WebhookId, WebhookPatch,
+};
 use promptdb_core::{
     ApiKey, ApiKeyId, CreatedApiKey, Error, Export, Label, LabelMove, LabelTarget, ListQuery,
     NewApiKey, NewPrompt, Page, Principal, Prompt, PromptDb, PromptPatch, PromptSummary,
@@ -398,6 +402,79 @@ impl Client {
                 .map(drop),
         }
     }
+    /// The caller's webhooks.
+    #[cfg(feature = "webhooks")]
+    pub async fn webhooks(&self) -> Result<Vec<Webhook>, Error> {
+        match self {
+            Self::Local { db, me } => db.list_webhooks(me).await,
+            Self::Remote(r) => r
+                .call::<(), crate::rest::WebhookList>(Method::GET, "/api/v1/webhooks", None)
+                .await
+                .map(|l| l.webhooks),
+        }
+    }
+
+    /// Registers a webhook.
+    #[cfg(feature = "webhooks")]
+    pub async fn create_webhook(&self, input: NewWebhook) -> Result<CreatedWebhook, Error> {
+        match self {
+            Self::Local { db, me } => db.create_webhook(me, input).await,
+            Self::Remote(r) => r.call(Method::POST, "/api/v1/webhooks", Some(&input)).await,
+        }
+    }
+
+    /// Changes a webhook.
+    #[cfg(feature = "webhooks")]
+    pub async fn update_webhook(
+        &self,
+        id: WebhookId,
+        patch: WebhookPatch,
+    ) -> Result<Webhook, Error> {
+        match self {
+            Self::Local { db, me } => db.update_webhook(me, id, patch).await,
+            Self::Remote(r) => {
+                r.call(
+                    Method::PATCH,
+                    &format!("/api/v1/webhooks/{id}"),
+                    Some(&patch),
+                )
+                .await
+            }
+        }
+    }
+
+    /// Deletes a webhook.
+    #[cfg(feature = "webhooks")]
+    pub async fn delete_webhook(&self, id: WebhookId) -> Result<(), Error> {
+        match self {
+            Self::Local { db, me } => db.delete_webhook(me, id).await,
+            Self::Remote(r) => r
+                .raw(Method::DELETE, &format!("/api/v1/webhooks/{id}"), NONE)
+                .await
+                .map(drop),
+        }
+    }
+
+    /// A webhook's delivery attempts, newest first.
+    #[cfg(feature = "webhooks")]
+    pub async fn webhook_deliveries(
+        &self,
+        id: WebhookId,
+        limit: u32,
+    ) -> Result<Vec<Delivery>, Error> {
+        match self {
+            Self::Local { db, me } => db.webhook_deliveries(me, id, Some(limit)).await,
+            Self::Remote(r) => r
+                .call::<(), crate::rest::DeliveryList>(
+                    Method::GET,
+                    &format!("/api/v1/webhooks/{id}/deliveries?limit={limit}"),
+                    None,
+                )
+                .await
+                .map(|l| l.deliveries),
+        }
+    }
+
     /// Queues what the extractor proposed: locally in one write; on a server, 50 at a time.
     #[cfg(feature = "harvest")]
     pub async fn queue_proposals(

@@ -161,6 +161,10 @@ enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Manage webhooks: URLs told when your prompts change (`promptdb serve` delivers them).
+    #[cfg(feature = "webhooks")]
+    #[command(subcommand)]
+    Webhooks(WebhooksCommand),
     /// List a prompt's versions, newest first, with their labels.
     Versions {
         /// The prompt's slug.
@@ -299,6 +303,160 @@ struct LsArgs {
     /// Every prompt, not just the first page.
     #[arg(long)]
     all: bool,
+}
+
+#[cfg(feature = "webhooks")]
+#[derive(Debug, Subcommand)]
+enum WebhooksCommand {
+    /// List webhooks with their state.
+    Ls,
+    /// Register a URL and print its signing secret (shown once).
+    Add {
+        /// Where to post deliveries (http or https). (Not named `url`: that is the global
+        /// `--url` of the server.)
+        #[arg(value_name = "URL")]
+        target: String,
+        /// A kind of change to deliver (repeat for several; every kind when absent).
+        #[arg(long = "event", value_parser = ["version_created", "label_moved", "prompt_deleted"])]
+        events: Vec<String>,
+        /// What the hook is for.
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// Resume deliveries where they stopped (after a pause or repeated failures).
+    Enable {
+        /// The webhook's id.
+        id: String,
+    },
+    /// Pause deliveries (changes wait in the feed, for seven days).
+    Disable {
+        /// The webhook's id.
+        id: String,
+    },
+    /// Delete a webhook and its delivery log.
+    Rm {
+        /// The webhook's id.
+        id: String,
+    },
+    /// Show a webhook's delivery attempts, newest first.
+    Deliveries {
+        /// The webhook's id.
+        id: String,
+        /// How many.
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+}
+
+#[cfg(feature = "webhooks")]
+async fn webhooks(client: &Client, command: WebhooksCommand, json: bool) -> Result<(), Error> {
+    use promptdb_core::{
+        change::ChangeKind,
+        webhook::{NewWebhook, WebhookId, WebhookPatch},
+    };
+    let id = |id: &str| WebhookId::parse("id", id);
+    match command {
+        WebhooksCommand::Ls => {
+            let hooks = client.webhooks().await?;
+            if json {
+                return print_json(&hooks);
+            }
+            for h in hooks {
+                let events: Vec<&str> = h.events.iter().map(|k| k.as_str()).collect();
+                let state = match (&h.disabled_reason, h.enabled, h.failures) {
+                    (Some(reason), _, _) => format!("disabled: {reason}"),
+                    (None, false, _) => "paused".to_owned(),
+                    (None, true, 0) => "ok".to_owned(),
+                    (None, true, n) => format!(
+                        "failing ({n} attempts; next {})",
+                        h.next_attempt_at.format("%Y-%m-%d %H:%M:%S")
+                    ),
+                };
+                println!(
+                    "{}  {}  [{}]  after #{}  {state}",
+                    h.id,
+                    h.url,
+                    events.join(","),
+                    h.delivered_seq
+                );
+            }
+        }
+        WebhooksCommand::Add {
+            target: url,
+            events,
+            description,
+        } => {
+            let events = if events.is_empty() {
+                promptdb_core::webhook::all_events()
+            } else {
+                events.iter().filter_map(|e| ChangeKind::parse(e)).collect()
+            };
+            let created = client
+                .create_webhook(NewWebhook {
+                    url,
+                    events,
+                    description,
+                })
+                .await?;
+            if json {
+                return print_json(&created);
+            }
+            println!("{}", created.secret);
+            eprintln!(
+                "Webhook {} registered. This is the only time its signing secret is shown: give it to your receiver's Standard Webhooks verifier.",
+                created.webhook.id
+            );
+        }
+        WebhooksCommand::Enable { id: ref raw } | WebhooksCommand::Disable { id: ref raw } => {
+            let enabled = matches!(command, WebhooksCommand::Enable { .. });
+            let hook = client
+                .update_webhook(
+                    id(raw)?,
+                    WebhookPatch {
+                        enabled: Some(enabled),
+                        ..WebhookPatch::default()
+                    },
+                )
+                .await?;
+            if json {
+                return print_json(&hook);
+            }
+            println!(
+                "{} {}.",
+                if enabled { "Enabled" } else { "Paused" },
+                hook.id
+            );
+        }
+        WebhooksCommand::Rm { id: raw } => {
+            client.delete_webhook(id(&raw)?).await?;
+            if !json {
+                println!("Deleted {raw}.");
+            }
+        }
+        WebhooksCommand::Deliveries { id: raw, limit } => {
+            let attempts = client.webhook_deliveries(id(&raw)?, limit).await?;
+            if json {
+                return print_json(&attempts);
+            }
+            for a in attempts {
+                let outcome = match (a.status, &a.error) {
+                    (Some(s), _) if (200..300).contains(&s) => format!("HTTP {s}"),
+                    (_, Some(e)) => format!("failed: {e}"),
+                    (Some(s), None) => format!("HTTP {s}"),
+                    (None, None) => "failed".to_owned(),
+                };
+                println!(
+                    "{}  #{:<6} {:<24} attempt {}  {:>5} ms  {outcome}",
+                    a.at.format("%Y-%m-%d %H:%M:%S"),
+                    a.seq,
+                    a.event,
+                    a.attempt,
+                    a.duration_ms
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug, Subcommand)]
@@ -817,6 +975,8 @@ async fn client_command(
                 );
             }
         }
+        #[cfg(feature = "webhooks")]
+        Command::Webhooks(command) => webhooks(client, command, json).await?,
         Command::Keys(KeysCommand::Revoke { id }) => {
             client.revoke_key(ApiKeyId::parse("id", &id)?).await?;
             if !json {

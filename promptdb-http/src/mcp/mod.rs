@@ -39,6 +39,8 @@ pub mod resources;
 mod schema;
 mod text;
 mod tools;
+#[cfg(feature = "webhooks")]
+mod webhooks;
 
 const INSTRUCTIONS: &str = "PromptDB is the user's personal prompt library. Use search_prompts \
 (words and #tags) or list_prompts to find prompts, get_prompt for a prompt's text (pass \
@@ -200,13 +202,17 @@ fn service(
 }
 
 impl PromptDbMcp {
-    /// The product's tools: the library's, and harvest's when built with it.
+    /// The product's tools: the library's, and harvest's and webhooks' when built with them.
     fn all_tools() -> rmcp::handler::server::router::tool::ToolRouter<Self> {
-        #[cfg_attr(not(feature = "harvest"), allow(unused_mut))]
+        #[cfg_attr(not(any(feature = "harvest", feature = "webhooks")), allow(unused_mut))]
         let mut tools = Self::product_tools();
         #[cfg(feature = "harvest")]
         {
             tools += Self::harvest_tools();
+        }
+        #[cfg(feature = "webhooks")]
+        {
+            tools += Self::webhook_tools();
         }
         tools
     }

@@ -18,6 +18,8 @@ mod drafts;
 mod harvest;
 mod prompts;
 mod releases;
+#[cfg(feature = "webhooks")]
+mod webhooks;
 
 pub use account::KeyList;
 pub use account::Me;
@@ -28,11 +30,13 @@ pub use prompts::{CreatePrompts, CreatedPrompts, RenderRequest, TagList, UseRequ
 pub use releases::{
     Dependents, FolderList, LabelList, Resolutions, ResolveMany, ResolveResult, RestoreRequest,
 };
+#[cfg(feature = "webhooks")]
+pub use webhooks::{DeliveryList, WebhookList};
 
 /// Every REST route: its path under `/api/v1` and its handlers. [`router`] and [`paths`] both
 /// read this table, so a test can hold the OpenAPI document against every route there is.
 fn table(hub: Option<changes::ChangeHub>) -> Vec<(&'static str, MethodRouter<PromptDb>)> {
-    #[cfg_attr(not(feature = "harvest"), allow(unused_mut))]
+    #[cfg_attr(not(any(feature = "harvest", feature = "webhooks")), allow(unused_mut))]
     let mut routes = vec![
         ("/prompts", get(prompts::list).post(prompts::create)),
         (
@@ -99,6 +103,17 @@ fn table(hub: Option<changes::ChangeHub>) -> Vec<(&'static str, MethodRouter<Pro
             "/harvest",
             post(harvest::upload).layer(DefaultBodyLimit::max(harvest::MAX_UPLOAD_BYTES)),
         ),
+    ]);
+    #[cfg(feature = "webhooks")]
+    routes.extend([
+        ("/webhooks", get(webhooks::list).post(webhooks::create)),
+        (
+            "/webhooks/{id}",
+            get(webhooks::get)
+                .patch(webhooks::update)
+                .delete(webhooks::delete),
+        ),
+        ("/webhooks/{id}/deliveries", get(webhooks::deliveries)),
     ]);
     routes
 }
