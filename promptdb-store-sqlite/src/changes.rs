@@ -1,5 +1,6 @@
 //! The change feed: rows written by the triggers of migration 0008, read per user; a listener
-//! that polls for new rows (SQLite has no notifications between processes).
+//! that looks for new rows when this process writes, and polls for other processes' writes
+//! (SQLite has no notifications between processes).
 
 use std::time::Duration;
 
@@ -112,6 +113,11 @@ impl ChangeListener for Poller {
             if let Some(c) = self.pending.pop() {
                 return Ok(Some(c));
             }
+            // Registered before the read, so that a write committed after it still wakes us.
+            let written = self.store.written();
+            let woken = written.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
             let rows: Vec<(i64, Uuid, String)> = {
                 let mut conn = self.store.read().await?;
                 sqlx::query_as(
@@ -138,7 +144,12 @@ impl ChangeListener for Poller {
                     .collect();
                 continue;
             }
-            tokio::time::sleep(POLL).await;
+            // A write through this process wakes us at once; other processes' writes are seen
+            // at the next poll.
+            tokio::select! {
+                () = woken => {}
+                () = tokio::time::sleep(POLL) => {}
+            }
         }
     }
 }

@@ -34,6 +34,9 @@ pub(crate) struct Connections {
     closed: AtomicBool,
     /// `None` in memory, where the writer's connection is the only one that sees the data.
     readers: Option<ReadPool>,
+    /// Woken when the writer is handed back (after a write, or an attempt at one): listeners in
+    /// this process look for new changes at once instead of at their next poll.
+    written: tokio::sync::Notify,
 }
 
 #[derive(Debug)]
@@ -66,6 +69,7 @@ impl Connections {
             writer_options: readers.as_ref().map(|r| r.options.clone()),
             closed: AtomicBool::new(false),
             readers,
+            written: tokio::sync::Notify::new(),
         })
     }
 
@@ -97,7 +101,12 @@ impl Connections {
             let options = self.writer_options.as_ref().ok_or_else(closed)?;
             *guard = Some(options.connect().await.map_err(connect_error)?);
         }
-        Ok(WriteConn(guard))
+        Ok(WriteConn(guard, &self.written))
+    }
+
+    /// Woken each time the writer is handed back.
+    pub(crate) fn written(&self) -> &tokio::sync::Notify {
+        &self.written
     }
 
     /// A connection for reading.
@@ -144,8 +153,17 @@ impl Connections {
     }
 }
 
-/// The writer connection.
-pub(crate) struct WriteConn<'a>(MutexGuard<'a, Option<SqliteConnection>>);
+/// The writer connection. Handing it back wakes this process's change listeners.
+pub(crate) struct WriteConn<'a>(
+    MutexGuard<'a, Option<SqliteConnection>>,
+    &'a tokio::sync::Notify,
+);
+
+impl Drop for WriteConn<'_> {
+    fn drop(&mut self) {
+        self.1.notify_waiters();
+    }
+}
 
 impl Deref for WriteConn<'_> {
     type Target = SqliteConnection;

@@ -140,6 +140,11 @@ impl SqliteStore {
     pub(crate) async fn write(&self) -> Result<WriteConn<'_>, Error> {
         self.conns.write().await
     }
+
+    /// Woken each time this process hands the writer back.
+    pub(crate) fn written(&self) -> &tokio::sync::Notify {
+        self.conns.written()
+    }
 }
 
 fn unavailable(e: sqlx::Error) -> Error {
