@@ -272,6 +272,11 @@ pub(crate) fn map_err(e: sqlx::Error) -> Error {
             }
             // 53100: disk_full; 53200: out_of_memory is not this.
             Some("53100") => Error::StorageFull(Box::new(e)),
+            // 40P01: deadlock_detected, 40001: serialization_failure. PostgreSQL aborted this
+            // transaction so that a concurrent one could finish (two batches of one user creating
+            // the same new slugs in opposite orders, each holding the user's change feed
+            // number): nothing was written, and the same request succeeds when retried.
+            Some("40P01" | "40001") => unavailable(e),
             _ => Error::backend(e),
         },
         _ => Error::backend(e),
