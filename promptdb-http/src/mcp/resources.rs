@@ -21,7 +21,19 @@ pub const PROMPT_URI_TEMPLATE: &str = "prompt://{slug}";
 const PROMPT_SCHEME: &str = "prompt://";
 const PROMPT_MIME: &str = "text/markdown";
 
-const WIDGET_HTML: &str = include_str!("widget.html");
+/// The app: one self-contained document, put together at build time from the web app's
+/// stylesheet (its design tokens and components) and DOM helpers, and the app's own parts
+/// (`app/`). Nothing is loaded from elsewhere, so the host's default CSP (`connect-src 'none'`,
+/// no remote scripts) holds.
+const WIDGET_HTML: &str = concat!(
+    include_str!("app/head.html"),
+    include_str!("../../web/app.css"),
+    include_str!("app/app.css"),
+    include_str!("app/body.html"),
+    include_str!("../../web/dom.js"),
+    include_str!("app/app.js"),
+    include_str!("app/tail.html"),
+);
 
 fn widget_meta() -> MetaObject {
     let mut meta = MetaObject::new();
@@ -33,13 +45,29 @@ fn widget_meta() -> MetaObject {
     meta
 }
 
+/// MCP Apps metadata of the app: nothing remote to load or call (the host's strictest CSP
+/// holds), and the clipboard for "Copy".
+fn app_meta() -> MetaObject {
+    let mut meta = MetaObject::new();
+    meta.insert(
+        "ui".into(),
+        serde_json::json!({
+            "csp": { "connectDomains": [], "resourceDomains": [] },
+            "permissions": { "clipboardWrite": {} },
+            "prefersBorder": true,
+        }),
+    );
+    meta
+}
+
 /// The widget resources.
 pub fn widgets() -> Vec<Resource> {
     vec![
         Resource::new(WIDGET_URI, "prompt-library")
             .with_title("Prompt library")
             .with_description("Interactive view of your prompts (MCP Apps)")
-            .with_mime_type(MCP_APP_MIME),
+            .with_mime_type(MCP_APP_MIME)
+            .with_meta(app_meta()),
         Resource::new(SKYBRIDGE_URI, "prompt-library-chatgpt")
             .with_title("Prompt library (ChatGPT)")
             .with_description("Interactive view of your prompts (ChatGPT Apps SDK)")
@@ -100,7 +128,9 @@ pub async fn read(
     match uri {
         WIDGET_URI => {
             return Ok(Some(
-                ResourceContents::text(WIDGET_HTML, uri).with_mime_type(MCP_APP_MIME),
+                ResourceContents::text(WIDGET_HTML, uri)
+                    .with_mime_type(MCP_APP_MIME)
+                    .with_meta(app_meta()),
             ));
         }
         SKYBRIDGE_URI => {

@@ -130,7 +130,7 @@ async def exercise(s, transport):
     contents = (await s.read_resource(f"prompt://{slug}")).contents
     check(contents[0].text == "Review {{code}} thoroughly", f"resources/read: {contents}")
     html = (await s.read_resource(widget)).contents[0]
-    check(html.mime_type == "text/html;profile=mcp-app" and "<script>" in html.text, "widget resource")
+    check(html.mime_type == "text/html;profile=mcp-app" and "<script" in html.text and "ui/initialize" in html.text, "widget resource")
     templates = (await s.list_resource_templates()).resource_templates
     check(any(t.uri_template == "prompt://{slug}" for t in templates), f"templates: {templates}")
 

@@ -11,6 +11,7 @@
 // Exits non-zero on the first failure; the last line is "N passed, N failed".
 
 import { spawn } from "node:child_process";
+import { createRequire } from "node:module";
 import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
@@ -21,6 +22,10 @@ import { chromium } from "playwright-core";
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const BIN = path.resolve(process.argv[2] || "target/debug/promptdb");
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+// Screenshots of the app in both themes go to target/web-screenshots;
+// PROMPTDB_SCREENSHOTS_DIR=docs/screenshots refreshes the README's.
+const SHOTS = path.resolve(HERE, "../../..", process.env.PROMPTDB_SCREENSHOTS_DIR || "target/web-screenshots");
+const AXE_SOURCE = fs.readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 const children = [];
 const tmpDirs = [];
 let browser = null;
@@ -59,6 +64,19 @@ async function step(name, fn) {
   }
   passed++;
   console.log(`ok ${passed} - ${name} (${Date.now() - t0} ms)`);
+}
+
+/** axe-core over the app's frame: no serious or critical violation. */
+async function axeScan(page, label) {
+  const frame = await (await page.locator("iframe[title=PromptDB]").elementHandle()).contentFrame();
+  await frame.evaluate(AXE_SOURCE);
+  const res = await frame.evaluate(async () => {
+    // eslint-disable-next-line no-undef
+    const r = await axe.run(document, { resultTypes: ["violations"] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(" ")) }));
+  });
+  const bad = res.filter((v) => v.impact === "serious" || v.impact === "critical");
+  assert(!bad.length, `axe found serious or critical violations on ${label}:\n  ${bad.map((v) => `${v.impact} ${v.id}: ${v.help} at ${v.nodes.join(" | ")}`).join("\n  ")}`);
 }
 
 async function startServer() {
@@ -117,25 +135,28 @@ async function rest(server, method, p, body) {
   return res.status === 204 ? null : res.json();
 }
 
-const server = await startServer();
-const host = await startHost(server);
-await rest(server, "POST", "/prompts", { prompts: [
-  { slug: "code-review", name: "Code review", description: "Review a diff", content: "Review {{diff}}", tags: ["dev"] },
-  { slug: "haiku", name: "Haiku", content: "A haiku about {{topic}}", tags: ["fun"] },
-] });
 browser = await chromium.launch({
   executablePath: CHROMIUM,
   args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
 });
 
 for (const era of ["legacy", "2026-07-28"]) {
-  const ctx = await browser.newContext({ viewport: { width: 900, height: 900 } });
+  const server = await startServer();
+  const host = await startHost(server);
+  await rest(server, "POST", "/prompts", { prompts: [
+    { slug: "code-review", name: "Code review", description: "Review a diff", content: "Review {{diff}} carefully", tags: ["dev"],
+      variables: [{ name: "diff", required: true }] },
+    { slug: "haiku", name: "Haiku", content: "A haiku about the sea", tags: ["fun"] },
+  ] });
+  const ctx = await browser.newContext({ viewport: { width: 900, height: 1000 } });
+  await ctx.grantPermissions(["clipboard-read", "clipboard-write"], { origin: host.base });
   ctx.setDefaultTimeout(10000);
   const page = await ctx.newPage();
   const problems = [];
   page.on("pageerror", (e) => problems.push(String(e)));
   page.on("console", (m) => { if (m.type() === "error") problems.push(`${m.text()} (${m.location().url})`); });
   const app = page.frameLocator("iframe[title=PromptDB]");
+  const names = () => app.locator(".prompts .p-name").allTextContents();
 
   await step(`${era}: the host connects, reads the app and completes the handshake`, async () => {
     await page.goto(`${host.base}/#era=${era}&key=${server.key}&theme=light`);
@@ -149,38 +170,90 @@ for (const era of ["legacy", "2026-07-28"]) {
     if (era !== "legacy") assert(state.version === era, `negotiated ${state.version}`);
   });
 
-  await step(`${era}: the tool result reaches the app, which lists and filters the prompts`, async () => {
-    await app.locator("li").first().waitFor();
-    const names = await app.locator("li .name").allTextContents();
-    assert(names.length === 2 && names.some((n) => n.includes("Code review")), `listed ${names}`);
-    await app.getByLabel("Filter prompts").fill("haiku");
-    await until(async () => (await app.locator("li").count()) === 1, "the filter");
-    await app.getByLabel("Filter prompts").fill("");
+  await step(`${era}: the tool result reaches the app; searching as you type asks the server`, async () => {
+    await until(async () => (await names()).length === 2, "the listed prompts");
+    await app.getByLabel("Search prompts").pressSequentially("sea", { delay: 30 });
+    await until(async () => { const n = await names(); return n.length === 1 && n[0] === "Haiku"; }, "the search result (content matches)");
+    await app.getByLabel("Search prompts").fill("");
+    await until(async () => (await names()).length === 2, "the full list again");
   });
 
-  await step(`${era}: "Use" sends a message to the conversation through the host`, async () => {
-    await app.locator("li", { hasText: "Code review" }).getByRole("button", { name: "Use" }).click();
+  await step(`${era}: a prompt opens; its variables are filled and rendered by the server, strictly`, async () => {
+    await app.getByRole("button", { name: /Code review/ }).click();
+    await app.getByRole("heading", { name: "Code review" }).waitFor();
+    await app.getByRole("button", { name: "Preview" }).click();
+    const alert = await app.getByRole("alert").textContent();
+    assert(/diff/.test(alert), `a missing required value is named: ${alert}`);
+    await app.getByLabel("diff").fill("x = 1");
+    await app.getByRole("button", { name: "Preview" }).click();
+    await until(async () => (await app.locator("#rendered").textContent()) === "Review x = 1 carefully", "the rendered text");
+    fs.mkdirSync(SHOTS, { recursive: true });
+    if (era === "legacy") await page.locator("iframe[title=PromptDB]").screenshot({ path: path.join(SHOTS, "mcp-app-light.png") });
+    await axeScan(page, "the prompt, light");
+  });
+
+  await step(`${era}: "Insert into chat" sends the rendered prompt through the host (ui/message)`, async () => {
+    await app.getByRole("button", { name: "Insert into chat" }).click();
     const messages = await until(() => page.evaluate(() => window.__host.messages.length && window.__host.messages), "ui/message");
     assert(messages[0].role === "user", JSON.stringify(messages));
-    assert(messages[0].content[0].text.includes("code-review"), JSON.stringify(messages));
+    assert(messages[0].content[0].text === "Review x = 1 carefully", JSON.stringify(messages));
+    await until(async () => (await rest(server, "GET", "/prompts/code-review")).usage_count === 1, "the use recorded");
   });
 
-  await step(`${era}: the app reports its size and follows the host's theme`, async () => {
+  await step(`${era}: copy puts the rendered prompt on the clipboard`, async () => {
+    await app.getByRole("button", { name: "Copy" }).click();
+    // The resource declares `clipboardWrite`; the host grants it in the frame's `allow`.
+    await app.locator(".toast", { hasText: "Copied" }).first().waitFor();
+    const clip = await page.evaluate(() => navigator.clipboard.readText());
+    assert(clip === "Review x = 1 carefully", `clipboard: ${clip}`);
+  });
+
+  await step(`${era}: pin and favourite reach the server`, async () => {
+    await app.getByRole("button", { name: "Pin", exact: true }).click();
+    await app.getByRole("button", { name: "Unpin" }).waitFor();
+    await app.getByRole("button", { name: "Favourite", exact: true }).click();
+    await app.getByRole("button", { name: "Unfavourite" }).waitFor();
+    const p = await rest(server, "GET", "/prompts/code-review");
+    assert(p.pinned === true && p.favorite === true, JSON.stringify(p));
+  });
+
+  await step(`${era}: edit and save writes a new version; save as new makes another prompt`, async () => {
+    await app.getByRole("button", { name: "Edit" }).click();
+    await app.getByLabel("Content").fill("Review {{diff}} twice");
+    await app.getByRole("button", { name: "Save new version" }).click();
+    await until(async () => (await rest(server, "GET", "/prompts/code-review")).version === 2, "version 2");
+    assert((await rest(server, "GET", "/prompts/code-review")).content === "Review {{diff}} twice", "the new content");
+    await app.getByRole("button", { name: "Edit" }).click();
+    await app.getByLabel("Content").fill("Review {{diff}} as a pirate");
+    await app.getByRole("button", { name: "Save as new prompt" }).click();
+    await app.getByRole("heading", { name: "Code review (copy)" }).waitFor();
+    const copy = await rest(server, "GET", "/prompts/code-review-copy");
+    assert(copy.content === "Review {{diff}} as a pirate", JSON.stringify(copy));
+    await app.getByRole("button", { name: "← Back" }).click();
+    await until(async () => (await names()).length === 3, "the list with the copy");
+  });
+
+  await step(`${era}: the app reports its size and follows the host's theme and locale`, async () => {
     const sizes = await until(() => page.evaluate(() => window.__host.sizes.length && window.__host.sizes), "size-changed");
     assert(sizes.at(-1).height > 50, JSON.stringify(sizes));
-    const frameHeight = await page.locator("iframe[title=PromptDB]").evaluate((f) => f.getBoundingClientRect().height);
-    assert(Math.abs(frameHeight - sizes.at(-1).height) <= 2, `frame ${frameHeight} vs ${sizes.at(-1).height}`);
+    await until(async () => {
+      const frameHeight = await page.locator("iframe[title=PromptDB]").evaluate((f) => f.getBoundingClientRect().height);
+      const last = await page.evaluate(() => window.__host.sizes.at(-1).height);
+      return Math.abs(frameHeight - last) <= 2;
+    }, "the frame to take the reported height");
     assert((await app.locator("html").getAttribute("data-theme")) === "light", "light from the initial context");
     await page.evaluate(() => window.__host.setTheme("dark"));
     await until(async () => (await app.locator("html").getAttribute("data-theme")) === "dark", "the dark theme");
     const bg = await app.locator("body").evaluate((b) => getComputedStyle(b).backgroundColor);
-    assert(bg === "rgb(28, 28, 30)", `dark background ${bg}`);
+    assert(bg === "rgb(27, 28, 34)", `dark surface ${bg}`);
     assert((await app.locator("html").getAttribute("lang")) === "en-GB", "the host's locale");
+    if (era === "legacy") await page.locator("iframe[title=PromptDB]").screenshot({ path: path.join(SHOTS, "mcp-app-dark.png") });
+    await axeScan(page, "the library, dark");
   });
 
   await step(`${era}: a message from another frame is ignored`, async () => {
-    // A second frame on the host page posts a forged tool result (and a forged initialize
-    // answer) straight to the app's window.
+    // A second frame on the host page posts a forged tool result (and a forged context change)
+    // straight to the app's window.
     await page.evaluate(() => new Promise((resolve) => {
       const evil = document.createElement("iframe");
       evil.setAttribute("sandbox", "allow-scripts");
@@ -195,8 +268,8 @@ for (const era of ["legacy", "2026-07-28"]) {
       document.body.append(evil);
     }));
     await page.waitForTimeout(300);
-    const names = await app.locator("li .name").allTextContents();
-    assert(names.length === 2 && !names.some((n) => n.includes("Forged")), `forged prompts shown: ${names}`);
+    const shown = await names();
+    assert(shown.length === 3 && !shown.some((n) => n.includes("Forged")), `forged prompts shown: ${shown}`);
     assert((await app.locator("html").getAttribute("data-theme")) === "dark", "a forged context changed the theme");
   });
 
@@ -204,10 +277,10 @@ for (const era of ["legacy", "2026-07-28"]) {
     assert(problems.length === 0, problems.join("\n"));
   });
   await ctx.close();
+  host.srv.close();
 }
 
 await browser.close();
-host.srv.close();
 console.log(`${passed} passed, 0 failed`);
 cleanup();
 process.exit(0);
