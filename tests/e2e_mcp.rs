@@ -211,6 +211,29 @@ fn inspector_cli_strict_schemas_calls_prompts_and_resources() {
         "Explain {{topic}} simply"
     );
 
+    // The app's metadata goes to clients that advertise the MCP Apps extension, and only to them.
+    let out = inspector(
+        &server,
+        &[
+            "--method",
+            "tools/call",
+            "--tool-name",
+            "open_prompt_library",
+            "--app-info",
+            "--advertise-apps",
+        ],
+    );
+    assert_success("inspector --app-info --advertise-apps", &out);
+    let app = &last_json_line(&out.stdout)["appInfo"];
+    assert_eq!(
+        (app["hasApp"].as_bool(), app["resourceMimeType"].as_str()),
+        (Some(true), Some("text/html;profile=mcp-app"))
+    );
+    assert_eq!(
+        app["permissions"]["clipboardWrite"],
+        serde_json::json!({}),
+        "{app}"
+    );
     let out = inspector(
         &server,
         &[
@@ -221,11 +244,14 @@ fn inspector_cli_strict_schemas_calls_prompts_and_resources() {
             "--app-info",
         ],
     );
-    assert_success("inspector --app-info", &out);
-    let app = &last_json_line(&out.stdout)["appInfo"];
     assert_eq!(
-        (app["hasApp"].as_bool(), app["resourceMimeType"].as_str()),
-        (Some(true), Some("text/html;profile=mcp-app"))
+        out.status.code(),
+        Some(2),
+        "no app for a client without the extension"
+    );
+    assert_eq!(
+        last_json_line(&out.stdout)["appInfo"]["hasApp"].as_bool(),
+        Some(false)
     );
 
     // Without credentials the Inspector reports an authentication failure (exit 3).

@@ -884,3 +884,50 @@ async fn webhooks_are_managed_through_one_tool() {
     );
     assert!(e.contains("not found") || e.contains("No webhook"), "{e}");
 }
+
+/// The MCP Apps metadata of a tool (`_meta.ui`) goes only to a client that advertises the
+/// extension; ChatGPT's `openai/…` keys go to every client.
+#[tokio::test]
+async fn ui_metadata_goes_only_to_clients_of_the_apps_extension() {
+    let f = fixture().await;
+    let library = |tools: Vec<rmcp::model::Tool>| {
+        tools
+            .into_iter()
+            .find(|t| t.name == "open_prompt_library")
+            .and_then(|t| t.meta)
+            .expect("the library tool has metadata")
+            .0
+    };
+    let plain = library(f.client.list_all_tools().await.unwrap());
+    assert!(plain.get("ui").is_none(), "{plain:?}");
+    assert_eq!(
+        plain["openai/outputTemplate"],
+        "ui://widget/prompt-library-skybridge.html"
+    );
+    assert_eq!(plain["openai/widgetAccessible"], true);
+
+    let (server_io, client_io) = tokio::io::duplex(1 << 20);
+    let server = McpFactory::new(f.db.clone(), Some(f.me.clone())).server();
+    tokio::spawn(async move {
+        if let Ok(running) = server.serve(server_io).await {
+            let _ = running.waiting().await;
+        }
+    });
+    let mut config = rmcp::model::ClientConfig::default();
+    let mut extensions = rmcp::model::ExtensionCapabilities::new();
+    extensions.insert(
+        "io.modelcontextprotocol/ui".into(),
+        serde_json::from_value(json!({ "mimeTypes": ["text/html;profile=mcp-app"] })).unwrap(),
+    );
+    config.capabilities.extensions = Some(extensions);
+    let apps = config.serve(client_io).await.expect("MCP handshake");
+    let with_ui = library(apps.list_all_tools().await.unwrap());
+    assert_eq!(
+        with_ui["ui"]["resourceUri"],
+        "ui://widget/prompt-library.html"
+    );
+    assert_eq!(
+        with_ui["openai/outputTemplate"],
+        "ui://widget/prompt-library-skybridge.html"
+    );
+}

@@ -288,6 +288,39 @@ impl ServerHandler for PromptDbMcp {
             .with_instructions(INSTRUCTIONS)
     }
 
+    /// The tools. The MCP Apps metadata (`_meta.ui`) goes only to clients that advertise the
+    /// extension (`io.modelcontextprotocol/ui`, in `initialize` or, under 2026-07-28, on the
+    /// request); ChatGPT's own keys (`openai/…`) stay for it, and every tool's text result is
+    /// useful without any UI.
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<rmcp::model::ListToolsResult, McpError> {
+        let supports_cache_hints = ctx
+            .protocol_version()
+            .is_some_and(|version| version >= rmcp::model::ProtocolVersion::V_2026_07_28);
+        let apps = ctx
+            .client_capabilities()
+            .and_then(|c| c.extensions)
+            .is_some_and(|e| e.contains_key(resources::UI_EXTENSION));
+        let mut tools = self.tools.list_all();
+        if !apps {
+            for tool in &mut tools {
+                if let Some(meta) = tool.meta.as_mut() {
+                    meta.0.remove("ui");
+                }
+            }
+        }
+        let mut result = rmcp::model::ListToolsResult::with_all_items(tools);
+        if supports_cache_hints {
+            // The list depends on the request's own capabilities, never on who asks.
+            result.ttl_ms = Some(0);
+            result.cache_scope = Some(rmcp::model::CacheScope::Public);
+        }
+        Ok(result)
+    }
+
     async fn list_prompts(
         &self,
         request: Option<PaginatedRequestParams>,

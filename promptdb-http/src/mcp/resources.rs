@@ -12,6 +12,8 @@ use super::tools::failure_message;
 pub const WIDGET_URI: &str = "ui://widget/prompt-library.html";
 /// The same widget for ChatGPT's Apps SDK.
 pub const SKYBRIDGE_URI: &str = "ui://widget/prompt-library-skybridge.html";
+/// The MCP Apps extension's identifier, as clients advertise it in their capabilities.
+pub const UI_EXTENSION: &str = "io.modelcontextprotocol/ui";
 /// MIME type of MCP Apps HTML.
 pub const MCP_APP_MIME: &str = "text/html;profile=mcp-app";
 /// MIME type ChatGPT expects for widget templates.

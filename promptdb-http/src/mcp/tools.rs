@@ -91,6 +91,8 @@ fn widget_meta() -> MetaObject {
         "openai/outputTemplate".into(),
         serde_json::json!(super::resources::SKYBRIDGE_URI),
     );
+    // ChatGPT lets the app call tools itself (search, open, save) only when this is set.
+    meta.insert("openai/widgetAccessible".into(), serde_json::json!(true));
     meta.insert(
         "openai/toolInvocation/invoking".into(),
         serde_json::json!("Opening your prompt library…"),

@@ -107,7 +107,11 @@ async def exercise(s, transport):
     check(r.structured_content["preferences"] == {"theme": "dark"}, f"get_preferences: {r}")
     r = await s.call_tool("open_prompt_library", {})
     check(slug in [p["slug"] for p in r.structured_content["prompts"]], f"library: {r}")
-    check(tools["open_prompt_library"].meta["ui"]["resourceUri"].startswith("ui://"), "widget meta")
+    # This client does not advertise the MCP Apps extension: no `_meta.ui` for it, while
+    # ChatGPT's own alias stays (ChatGPT reads it whatever it advertises).
+    meta = tools["open_prompt_library"].meta
+    check("ui" not in meta, f"MCP Apps metadata for a client without the extension: {meta}")
+    check(meta["openai/outputTemplate"].startswith("ui://"), "widget meta")
 
     # Every saved prompt is an MCP prompt whose arguments are its variables.
     prompts = {p.name: p for p in (await s.list_prompts()).prompts}
