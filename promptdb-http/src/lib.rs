@@ -153,6 +153,14 @@ fn build_app(state: AppState, stateless_mcp: bool, shutdown: CancellationToken) 
             stateless: stateless_mcp,
             max_body_bytes: MAX_BODY_BYTES,
             shutdown,
+            identity: match state.settings.auth.mode {
+                settings::AuthMode::Local => mcp::Identity::default(),
+                settings::AuthMode::Oidc => mcp::Identity {
+                    mode: "oidc".into(),
+                    issuer: state.settings.auth.oidc.issuer.clone(),
+                    status: "ok".into(),
+                },
+            },
             #[cfg(feature = "conformance")]
             fixtures: state.anonymous.is_some(),
         };

@@ -274,6 +274,8 @@ pub struct HealthOut {
     pub version: String,
     /// Storage backend.
     pub store: String,
+    /// How callers sign in.
+    pub identity: super::Identity,
 }
 
 /// Result of `test_auth`.

@@ -55,6 +55,8 @@ accept_candidate, dismiss_candidate).";
 pub struct PromptDbMcp {
     db: PromptDb,
     tools: Arc<ToolRouter<Self>>,
+    /// How callers sign in, for `health_check`.
+    identity: Arc<Identity>,
     /// The principal when the transport has no HTTP request (stdio runs as the local user).
     local: Option<Principal>,
     #[cfg(feature = "conformance")]
@@ -85,11 +87,18 @@ impl McpFactory {
             template: PromptDbMcp {
                 db,
                 tools: Arc::new(PromptDbMcp::all_tools()),
+                identity: Arc::new(Identity::default()),
                 local,
                 #[cfg(feature = "conformance")]
                 fixtures: false,
             },
         }
+    }
+
+    /// The same factory, reporting `identity` in `health_check`.
+    pub fn with_identity(mut self, identity: Identity) -> Self {
+        self.template.identity = Arc::new(identity);
+        self
     }
 
     /// The same factory adding the conformance suite's fixture tools, prompts and resources
@@ -125,6 +134,29 @@ impl McpFactory {
     }
 }
 
+/// How callers of a server sign in, as `health_check` reports it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
+pub struct Identity {
+    /// `local` (API keys of the local user) or `oidc` (an OpenID Connect provider).
+    pub mode: String,
+    /// The provider (`oidc`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// `ok` for API keys; for a provider, `ok` when its keys were fetched at start (the server
+    /// does not start without them).
+    pub status: String,
+}
+
+impl Default for Identity {
+    fn default() -> Self {
+        Self {
+            mode: "local".into(),
+            issuer: None,
+            status: "ok".into(),
+        }
+    }
+}
+
 /// Settings of the MCP endpoint over HTTP.
 #[derive(Debug, Clone)]
 pub struct McpOptions {
@@ -137,6 +169,8 @@ pub struct McpOptions {
     pub max_body_bytes: usize,
     /// Cancel to close open event streams (at shutdown).
     pub shutdown: CancellationToken,
+    /// How callers sign in (for `health_check`).
+    pub identity: Identity,
     /// Serve the conformance suite's fixtures (test mode only).
     #[cfg(feature = "conformance")]
     pub fixtures: bool,
@@ -149,6 +183,7 @@ impl Default for McpOptions {
             stateless: false,
             max_body_bytes: crate::MAX_BODY_BYTES,
             shutdown: CancellationToken::new(),
+            identity: Identity::default(),
             #[cfg(feature = "conformance")]
             fixtures: false,
         }
@@ -161,7 +196,7 @@ impl Default for McpOptions {
 /// read it from there.
 pub fn router(db: PromptDb, options: McpOptions) -> Router {
     #[cfg_attr(not(feature = "conformance"), allow(unused_mut))]
-    let mut factory = McpFactory::new(db, None);
+    let mut factory = McpFactory::new(db, None).with_identity(options.identity.clone());
     #[cfg(feature = "conformance")]
     if options.fixtures {
         factory = factory.with_fixtures();

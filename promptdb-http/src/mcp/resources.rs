@@ -12,6 +12,10 @@ use super::tools::failure_message;
 pub const WIDGET_URI: &str = "ui://widget/prompt-library.html";
 /// The same widget for ChatGPT's Apps SDK.
 pub const SKYBRIDGE_URI: &str = "ui://widget/prompt-library-skybridge.html";
+/// The health widget (`health_check`).
+pub const HEALTH_URI: &str = "ui://widget/health";
+/// The health widget for ChatGPT's Apps SDK.
+pub const HEALTH_SKYBRIDGE_URI: &str = "ui://widget/health-skybridge.html";
 /// The MCP Apps extension's identifier, as clients advertise it in their capabilities.
 pub const UI_EXTENSION: &str = "io.modelcontextprotocol/ui";
 /// MIME type of MCP Apps HTML.
@@ -23,19 +27,29 @@ pub const PROMPT_URI_TEMPLATE: &str = "prompt://{slug}";
 const PROMPT_SCHEME: &str = "prompt://";
 const PROMPT_MIME: &str = "text/markdown";
 
-/// The app: one self-contained document, put together at build time from the web app's
-/// stylesheet (its design tokens and components) and DOM helpers, and the app's own parts
-/// (`app/`). Nothing is loaded from elsewhere, so the host's default CSP (`connect-src 'none'`,
-/// no remote scripts) holds.
-const WIDGET_HTML: &str = concat!(
-    include_str!("app/head.html"),
-    include_str!("../../web/app.css"),
-    include_str!("app/app.css"),
-    include_str!("app/body.html"),
-    include_str!("../../web/dom.js"),
-    include_str!("app/app.js"),
-    include_str!("app/tail.html"),
-);
+/// One self-contained document for a view: put together at build time from the web app's
+/// stylesheet (its design tokens and components) and DOM helpers, the host bridge and the
+/// view's own script (`app/`). Nothing is loaded from elsewhere, so the host's default CSP
+/// (`connect-src 'none'`, no remote scripts) holds.
+macro_rules! view_document {
+    ($script:literal) => {
+        concat!(
+            include_str!("app/head.html"),
+            include_str!("../../web/app.css"),
+            include_str!("app/app.css"),
+            include_str!("app/body.html"),
+            include_str!("../../web/dom.js"),
+            include_str!("app/bridge.js"),
+            include_str!($script),
+            include_str!("app/tail.html"),
+        )
+    };
+}
+
+/// The library app.
+const WIDGET_HTML: &str = view_document!("app/library.js");
+/// The health widget.
+const HEALTH_HTML: &str = view_document!("app/health.js");
 
 fn widget_meta() -> MetaObject {
     let mut meta = MetaObject::new();
@@ -75,6 +89,15 @@ pub fn widgets() -> Vec<Resource> {
             .with_description("Interactive view of your prompts (ChatGPT Apps SDK)")
             .with_mime_type(SKYBRIDGE_MIME)
             .with_meta(widget_meta()),
+        Resource::new(HEALTH_URI, "health")
+            .with_title("PromptDB health")
+            .with_description("The server, its database and sign-in (MCP Apps)")
+            .with_mime_type(MCP_APP_MIME)
+            .with_meta(app_meta()),
+        Resource::new(HEALTH_SKYBRIDGE_URI, "health-chatgpt")
+            .with_title("PromptDB health (ChatGPT)")
+            .with_description("The server, its database and sign-in (ChatGPT Apps SDK)")
+            .with_mime_type(SKYBRIDGE_MIME),
     ]
 }
 
@@ -140,6 +163,18 @@ pub async fn read(
                 ResourceContents::text(WIDGET_HTML, uri)
                     .with_mime_type(SKYBRIDGE_MIME)
                     .with_meta(widget_meta()),
+            ));
+        }
+        HEALTH_URI => {
+            return Ok(Some(
+                ResourceContents::text(HEALTH_HTML, uri)
+                    .with_mime_type(MCP_APP_MIME)
+                    .with_meta(app_meta()),
+            ));
+        }
+        HEALTH_SKYBRIDGE_URI => {
+            return Ok(Some(
+                ResourceContents::text(HEALTH_HTML, uri).with_mime_type(SKYBRIDGE_MIME),
             ));
         }
         _ => {}

@@ -80,6 +80,21 @@ fn page_out(page: Page<PromptSummary>) -> PromptsOut {
     }
 }
 
+/// `_meta` pointing MCP Apps hosts and ChatGPT at the health widget.
+fn health_meta() -> MetaObject {
+    let mut meta = MetaObject::new();
+    meta.insert(
+        "ui".into(),
+        serde_json::json!({ "resourceUri": super::resources::HEALTH_URI }),
+    );
+    meta.insert(
+        "openai/outputTemplate".into(),
+        serde_json::json!(super::resources::HEALTH_SKYBRIDGE_URI),
+    );
+    meta.insert("openai/widgetAccessible".into(), serde_json::json!(true));
+    meta
+}
+
 /// `_meta` pointing MCP Apps hosts and ChatGPT at the library widget.
 fn widget_meta() -> MetaObject {
     let mut meta = MetaObject::new();
@@ -120,6 +135,7 @@ impl PromptDbMcp {
         name = "health_check",
         input_schema = input::<NoArgs>(),
         output_schema = output::<HealthOut>(),
+        meta = health_meta(),
         annotations(title = "Health check", read_only_hint = true, destructive_hint = false, idempotent_hint = true, open_world_hint = false)
     )]
     async fn health_check(&self) -> Result<CallToolResult, McpError> {
@@ -131,10 +147,15 @@ impl PromptDbMcp {
             status: store.into(),
             version: env!("CARGO_PKG_VERSION").into(),
             store: self.db.backend().into(),
+            identity: (*self.identity).clone(),
+        };
+        let sign_in = match &out.identity.issuer {
+            Some(issuer) => format!("{} ({issuer})", out.identity.mode),
+            None => out.identity.mode.clone(),
         };
         let text = format!(
-            "PromptDB {} is up; {} database: {store}.",
-            out.version, out.store
+            "PromptDB {} is up; {} database: {store}; sign-in: {sign_in}, {}.",
+            out.version, out.store, out.identity.status
         );
         success(&out, text)
     }

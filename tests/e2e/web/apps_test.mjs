@@ -273,6 +273,29 @@ for (const era of ["legacy", "2026-07-28"]) {
     assert((await app.locator("html").getAttribute("data-theme")) === "dark", "a forged context changed the theme");
   });
 
+  await step(`${era}: the health widget shows the server, its database and sign-in`, async () => {
+    const healthPage = await ctx.newPage();
+    healthPage.on("pageerror", (e) => problems.push(String(e)));
+    healthPage.on("console", (m) => { if (m.type() === "error") problems.push(`${m.text()} (${m.location().url})`); });
+    await healthPage.goto(`${host.base}/#era=${era}&key=${server.key}&theme=dark&tool=health_check`);
+    const state = await until(() => healthPage.evaluate(() => {
+      const h = window.__host;
+      return h && (h.error || h.ready) ? { error: h.error, uri: h.uri } : null;
+    }), "the health host");
+    assert(!state.error, state.error);
+    assert(state.uri === "ui://widget/health", `resource ${state.uri}`);
+    const widget = healthPage.frameLocator("iframe[title=PromptDB]");
+    await widget.getByRole("heading", { name: "PromptDB health" }).waitFor();
+    const rows = await widget.locator(".health tr").allTextContents();
+    assert(rows.length === 3, rows.join(" | "));
+    assert(/Database.*sqlite: ok/.test(rows[1]), rows[1]);
+    assert(/Sign-in.*local \(ok\)/.test(rows[2]), rows[2]);
+    await widget.getByRole("button", { name: "Check again" }).click();
+    await widget.locator(".health").waitFor();
+    if (era === "legacy") await healthPage.locator("iframe[title=PromptDB]").screenshot({ path: path.join(SHOTS, "mcp-health-dark.png") });
+    await healthPage.close();
+  });
+
   await step(`${era}: no script errors`, async () => {
     assert(problems.length === 0, problems.join("\n"));
   });

@@ -1,51 +1,6 @@
-// The library inside an MCP Apps host (ChatGPT, Claude, any host of the
-// io.modelcontextprotocol/ui extension). The web app's `dom.js` is inlined above this file, so
-// `h`, `replace`, `debounce`, `copyText` and `srOnly` are in scope. Talks to the host over
-// JSON-RPC on postMessage (only with `window.parent`); calls PromptDB's tools through the host
-// (`tools/call`); ChatGPT's `window.openai` is used where the host offers it instead.
-
-const app = document.getElementById("app");
-const openai = window.openai || null;
-const embedded = window.parent !== window;
-
-// ---------------------------------------------------------------- the host bridge
-
-let nextId = 1;
-const pending = new Map();
-
-function post(message) {
-  window.parent.postMessage({ jsonrpc: "2.0", ...message }, "*");
-}
-
-/** A request to the host; resolves with its result, rejects with its error. */
-function request(method, params) {
-  const id = ++nextId; // 1 is the initialize request
-  post({ id, method, params });
-  return new Promise((resolve, reject) => {
-    pending.set(id, { resolve, reject });
-    setTimeout(() => {
-      if (pending.delete(id)) reject(new Error(`the host did not answer ${method}`));
-    }, 30000);
-  });
-}
-
-/** Calls a PromptDB tool: its structured result, or an Error with the tool's own message. */
-async function callTool(name, args) {
-  const result = openai && openai.callTool
-    ? await openai.callTool(name, args)
-    : await request("tools/call", { name, arguments: args });
-  if (result && result.isError) {
-    const text = (result.content || []).map((c) => c.text || "").join(" ").trim();
-    throw new Error(text || `${name} failed`);
-  }
-  return (result && (result.structuredContent || result)) || {};
-}
-
-/** Puts text into the conversation as the user's message. */
-async function sendMessage(text) {
-  if (openai && openai.sendFollowUpMessage) return openai.sendFollowUpMessage({ prompt: text });
-  return request("ui/message", { role: "user", content: [{ type: "text", text }] });
-}
+// The library in an MCP Apps host (ChatGPT, Claude, any host of the io.modelcontextprotocol/ui
+// extension): search, open, fill and render, insert, copy, pin, favourite, edit, save as new.
+// `bridge.js` is inlined above it.
 
 // ---------------------------------------------------------------- state and views
 
@@ -129,6 +84,7 @@ function detailView() {
 
 function render(focus) {
   replace(app, state.open ? detailView() : listView());
+  save();
   if (focus) {
     const el = document.getElementById(focus);
     if (el) el.focus();
@@ -261,7 +217,26 @@ async function saveAsNew() {
   render();
 }
 
-// ---------------------------------------------------------------- the host's messages
+// ---------------------------------------------------------------- start
+
+/** ChatGPT keeps a widget's state across re-renders of the conversation: the search and the
+ * prompt open. (Other hosts keep the frame, and with it this page's memory.) */
+function save() {
+  if (openai && openai.setWidgetState) {
+    openai.setWidgetState({ query: state.query, open: state.open ? state.open.slug : null });
+  }
+}
+
+function restore() {
+  const saved = openai && openai.widgetState;
+  if (!saved) return;
+  if (typeof saved.query === "string") state.query = saved.query;
+  if (typeof saved.open === "string") openPrompt(saved.open);
+}
+
+document.addEventListener("keydown", (e) => {
+  if (e.key === "Escape" && state.open && !state.editing) back();
+});
 
 function show(output) {
   if (output && Array.isArray(output.prompts)) {
@@ -270,60 +245,6 @@ function show(output) {
   }
 }
 
-function context(ctx) {
-  if (!ctx) return;
-  if (ctx.theme === "light" || ctx.theme === "dark") document.documentElement.dataset.theme = ctx.theme;
-  if (typeof ctx.locale === "string" && /^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/.test(ctx.locale)) document.documentElement.lang = ctx.locale;
-}
-
-let lastHeight = 0;
-function reportSize() {
-  const height = Math.ceil(document.documentElement.getBoundingClientRect().height);
-  if (height === lastHeight || !embedded || openai) return;
-  lastHeight = height;
-  post({ method: "ui/notifications/size-changed", params: { width: Math.ceil(window.innerWidth), height } });
-}
-
-window.addEventListener("message", (e) => {
-  if (e.source !== window.parent) return; // only the host that embeds this view speaks to it
-  const m = e.data;
-  if (!m || m.jsonrpc !== "2.0") return;
-  if (m.id !== undefined && !m.method) {
-    if (m.id === 1) {
-      if (!m.result) return;
-      context(m.result.hostContext);
-      post({ method: "ui/notifications/initialized", params: {} });
-      reportSize();
-      new ResizeObserver(reportSize).observe(document.documentElement);
-      return;
-    }
-    const waiting = pending.get(m.id);
-    if (!waiting) return;
-    pending.delete(m.id);
-    if (m.error) waiting.reject(new Error(m.error.message || "the host refused"));
-    else waiting.resolve(m.result);
-    return;
-  }
-  if (m.method === "ui/notifications/tool-result" && m.params) show(m.params.structuredContent);
-  if (m.method === "ui/notifications/host-context-changed") context(m.params);
-  if (m.method === "ui/resource-teardown" && m.id !== undefined) post({ id: m.id, result: {} });
-});
-
-document.addEventListener("keydown", (e) => {
-  if (e.key === "Escape" && state.open && !state.editing) back();
-});
-
-if (openai) {
-  context({ theme: openai.theme, locale: openai.locale });
-  show(openai.toolOutput);
-  window.addEventListener("openai:set_globals", (e) => {
-    const g = (e.detail && e.detail.globals) || {};
-    context(g);
-    show(g.toolOutput || openai.toolOutput);
-  });
-} else if (embedded) {
-  post({ id: 1, method: "ui/initialize", params: {
-    protocolVersion: "2026-01-26", appInfo: { name: "promptdb-library", version: "2" }, appCapabilities: {},
-  } });
-}
+connect("promptdb-library", show);
+restore();
 render();
