@@ -187,6 +187,11 @@ for (const era of ["legacy", "2026-07-28"]) {
     await app.getByLabel("diff").fill("x = 1");
     await app.getByRole("button", { name: "Preview" }).click();
     await until(async () => (await app.locator("#rendered").textContent()) === "Review x = 1 carefully", "the rendered text");
+    // The host sends the tool result again (a re-render): the open prompt and its values stay.
+    await page.evaluate(() => window.__host.resendResult());
+    await page.waitForTimeout(200);
+    assert((await app.getByLabel("diff").inputValue()) === "x = 1", "the values were lost on a re-render");
+    assert((await app.locator("#rendered").textContent()) === "Review x = 1 carefully", "the rendered text was lost");
     fs.mkdirSync(SHOTS, { recursive: true });
     if (era === "legacy") await page.locator("iframe[title=PromptDB]").screenshot({ path: path.join(SHOTS, "mcp-app-light.png") });
     await axeScan(page, "the prompt, light");
