@@ -11,7 +11,7 @@ use promptdb_core::{
     change::{Change, ChangeKind, ChangeListener, ChangePage, Changed},
     store::ChangeStore,
 };
-use sqlx::Connection as _;
+use sqlx::{AssertSqlSafe, Connection as _};
 use tracing::instrument;
 use uuid::Uuid;
 
@@ -31,13 +31,12 @@ impl ChangeStore for SqliteStore {
     async fn changes(&self, user: UserId, after: i64, limit: u32) -> Result<ChangePage, Error> {
         let mut conn = self.read().await?;
         let mut tx = conn.begin().await.map_err(map_err)?;
-        let rows: Vec<ChangeRow> = sqlx::query_as(
+        let rows: Vec<ChangeRow> = sqlx::query_as(AssertSqlSafe(format!(
             "SELECT seq, kind, slug, label, version, at FROM changes \
-             WHERE user_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-        )
+             WHERE user_id = ? AND seq > ? ORDER BY seq LIMIT {limit}",
+        )))
         .bind(user.as_uuid())
         .bind(after)
-        .bind(i64::from(limit))
         .fetch_all(&mut *tx)
         .await
         .map_err(map_err)?;

@@ -191,15 +191,14 @@ impl LabelStore for SqliteStore {
         let Some((pk, _)) = prompt_key(&mut conn, user, slug).await? else {
             return Ok(None);
         };
-        let rows = sqlx::query(
+        let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT id, label, from_target, to_target, actor, moved_at FROM label_moves \
-             WHERE prompt_pk = ? AND (? IS NULL OR label = ?) AND id < ? ORDER BY id DESC LIMIT ?",
-        )
+             WHERE prompt_pk = ? AND (? IS NULL OR label = ?) AND id < ? ORDER BY id DESC LIMIT {limit}",
+        )))
         .bind(pk)
         .bind(label)
         .bind(label)
         .bind(before.unwrap_or(i64::MAX))
-        .bind(i64::from(limit))
         .fetch_all(&mut *conn)
         .await
         .map_err(map_err)?;

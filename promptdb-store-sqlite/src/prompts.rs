@@ -23,6 +23,12 @@ use crate::{
     rows::{self, PROMPT_COLUMNS, VERSION_COLUMNS, micros, to_json},
 };
 
+// Row limits are written into the SQL as integer literals, never bound: SQLite (3.53) reads a
+// bound `LIMIT ?` while planning and marks the statement to be planned again whenever that
+// parameter is bound, so every execution of a cached statement with `LIMIT ?` re-parsed it
+// (a tenth of a search's CPU). A literal costs one cached statement per distinct limit, and
+// limits come from settings and small page sizes.
+
 /// bm25 column weights: slug, name, tags, description, content.
 const BM25: &str = "bm25(prompts_fts, 10.0, 10.0, 6.0, 3.0, 1.0)";
 
@@ -428,7 +434,7 @@ impl PromptStore for SqliteStore {
                 .push(")))) ");
         }
         qb.push(" ORDER BY p.pinned DESC, p.score DESC, p.slug ASC LIMIT ")
-            .push_bind(i64::from(spec.limit));
+            .push(spec.limit);
         let rows = qb
             .build()
             .fetch_all(&mut *self.read().await?)
@@ -456,7 +462,7 @@ impl PromptStore for SqliteStore {
             qb = QueryBuilder::<Sqlite>::new("SELECT p.id, p.slug, p.score, 1.0 AS relevance");
             push_from(&mut qb, user, &spec.filters);
             qb.push(" ORDER BY p.score DESC, p.slug ASC LIMIT ")
-                .push_bind(candidates);
+                .push(candidates);
         } else {
             // The inner query walks matches newest first (FTS5 yields rowid order natively) and
             // stops after `scan_limit` of the user's; only those get ranked. CROSS JOIN keeps the
@@ -471,9 +477,9 @@ impl PromptStore for SqliteStore {
                 .push_bind(*user.as_uuid());
             push_filters(&mut qb, &spec.filters, 0);
             qb.push(" ORDER BY prompts_fts.rowid DESC LIMIT ")
-                .push_bind(i64::try_from(spec.scan_limit).unwrap_or(i64::MAX))
+                .push(i64::try_from(spec.scan_limit).unwrap_or(i64::MAX))
                 .push(") ORDER BY relevance DESC, slug ASC LIMIT ")
-                .push_bind(candidates);
+                .push(candidates);
         }
         let rows = qb
             .build()
@@ -562,11 +568,10 @@ impl PromptStore for SqliteStore {
         };
         let rows = sqlx::query(AssertSqlSafe(format!(
             "SELECT {VERSION_COLUMNS} FROM prompt_versions \
-             WHERE prompt_pk = ? AND version < ? ORDER BY version DESC LIMIT ?"
+             WHERE prompt_pk = ? AND version < ? ORDER BY version DESC LIMIT {limit}"
         )))
         .bind(pk)
         .bind(before.map_or(i64::MAX, i64::from))
-        .bind(i64::from(limit))
         .fetch_all(&mut *conn)
         .await
         .map_err(map_err)?;
@@ -615,11 +620,10 @@ impl PromptStore for SqliteStore {
         let mut tx = conn.begin().await.map_err(map_err)?;
         let after = after.unwrap_or("");
         let prompt_rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT pk, {PROMPT_COLUMNS} FROM prompts WHERE user_id = ? AND slug > ? ORDER BY slug LIMIT ?"
+            "SELECT pk, {PROMPT_COLUMNS} FROM prompts WHERE user_id = ? AND slug > ? ORDER BY slug LIMIT {limit}"
         )))
         .bind(user.as_uuid())
         .bind(after)
-        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .fetch_all(&mut *tx)
         .await
         .map_err(map_err)?;
@@ -745,7 +749,7 @@ impl PromptStore for SqliteStore {
              p.last_used_at, p.created_at, p.updated_at, p.version",
         );
         page.push(" ORDER BY p.slug LIMIT ")
-            .push_bind(i64::from(spec.limit))
+            .push(spec.limit)
             .push(" OFFSET ")
             .push_bind(i64::try_from(spec.offset).unwrap_or(i64::MAX));
         let rows = page.build().fetch_all(&mut *conn).await.map_err(map_err)?;
