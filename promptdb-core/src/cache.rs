@@ -4,8 +4,14 @@
 //! write through it may have changed it. Writes that bypass it (another server on the same
 //! database, the CLI on the same SQLite file) become visible when the entry expires, after the
 //! configured time to live at most.
+//!
+//! A cached prompt also keeps its JSON serialization, made the first time it is asked for
+//! ([`PromptStore::prompt_json`]), so serving it again copies no prompt and writes no JSON.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{Arc, OnceLock},
+    time::Duration,
+};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -32,7 +38,38 @@ use crate::{
 /// A [`Store`] that caches prompts read by slug.
 pub struct CachedStore {
     inner: Arc<dyn Store>,
-    prompts: moka::sync::Cache<String, Arc<Prompt>>,
+    prompts: moka::sync::Cache<String, Arc<Entry>>,
+}
+
+/// A cached prompt and, once asked for, its JSON.
+struct Entry {
+    prompt: Prompt,
+    json: OnceLock<Arc<str>>,
+}
+
+impl Entry {
+    fn new(prompt: Prompt) -> Arc<Self> {
+        Arc::new(Self {
+            prompt,
+            json: OnceLock::new(),
+        })
+    }
+
+    fn json(&self) -> Result<Arc<str>> {
+        if let Some(json) = self.json.get() {
+            return Ok(json.clone());
+        }
+        let json = serialize(&self.prompt)?;
+        // Two first readers may both serialize; either result is the same text.
+        Ok(self.json.get_or_init(|| json).clone())
+    }
+}
+
+/// `prompt` as JSON, the way every frontend writes it.
+pub(crate) fn serialize(prompt: &Prompt) -> Result<Arc<str>> {
+    serde_json::to_string(prompt)
+        .map(Arc::from)
+        .map_err(crate::Error::backend)
 }
 
 impl std::fmt::Debug for CachedStore {
@@ -91,13 +128,27 @@ impl PromptStore for CachedStore {
     async fn prompt(&self, user: UserId, slug: &str) -> Result<Option<Prompt>> {
         let key = Self::key(user, slug);
         if let Some(hit) = self.prompts.get(&key) {
-            return Ok(Some(Prompt::clone(&hit)));
+            return Ok(Some(hit.prompt.clone()));
         }
         let found = self.inner.prompt(user, slug).await?;
         if let Some(p) = &found {
-            self.prompts.insert(key, Arc::new(p.clone()));
+            self.prompts.insert(key, Entry::new(p.clone()));
         }
         Ok(found)
+    }
+
+    async fn prompt_json(&self, user: UserId, slug: &str) -> Result<Option<Arc<str>>> {
+        let key = Self::key(user, slug);
+        if let Some(hit) = self.prompts.get(&key) {
+            return hit.json().map(Some);
+        }
+        let Some(found) = self.inner.prompt(user, slug).await? else {
+            return Ok(None);
+        };
+        let entry = Entry::new(found);
+        let json = entry.json()?;
+        self.prompts.insert(key, entry);
+        Ok(Some(json))
     }
 
     async fn modify_prompt(

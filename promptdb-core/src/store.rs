@@ -10,7 +10,7 @@
 //! user that does not exist fails with [`crate::Error::NotFound`] (`what: "user"`) and writes
 //! nothing.
 
-use std::fmt;
+use std::{fmt, sync::Arc};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -175,6 +175,14 @@ pub trait PromptStore: Send + Sync {
     async fn insert_prompts(&self, user: UserId, prompts: &[PromptRecord]) -> Result<Inserted>;
     /// A prompt by slug.
     async fn prompt(&self, user: UserId, slug: &str) -> Result<Option<Prompt>>;
+    /// [`PromptStore::prompt`] as its JSON serialization (what `serde_json` writes for
+    /// [`Prompt`]). A cache may keep it serialized; the default serializes on every call.
+    async fn prompt_json(&self, user: UserId, slug: &str) -> Result<Option<Arc<str>>> {
+        self.prompt(user, slug)
+            .await?
+            .map(|p| crate::cache::serialize(&p))
+            .transpose()
+    }
     /// Reads the prompt under a lock, applies `change`, writes the result (and a version row
     /// when asked) atomically. `Ok(None)` if there is no such prompt.
     async fn modify_prompt(

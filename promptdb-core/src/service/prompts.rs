@@ -182,6 +182,23 @@ impl PromptDb {
             .ok_or_else(|| prompt_not_found(slug))
     }
 
+    /// [`PromptDb::get_prompt`] as JSON, exactly what `serde_json` writes for the [`Prompt`].
+    /// A cached prompt is served from the JSON kept with it: no copy of the prompt, no
+    /// serialization. For frontends that send the prompt on unchanged (REST).
+    #[instrument(level = "debug", skip_all)]
+    pub async fn get_prompt_json(
+        &self,
+        principal: &Principal,
+        slug: &str,
+    ) -> Result<std::sync::Arc<str>> {
+        require_read(principal)?;
+        parse_slug(slug)?;
+        self.store()
+            .prompt_json(principal.user_id(), slug)
+            .await?
+            .ok_or_else(|| prompt_not_found(slug))
+    }
+
     /// Prompts in ranked order: pinned first, then by score. Paginated with a stable cursor.
     #[instrument(level = "debug", skip_all)]
     pub async fn list_prompts(

@@ -251,6 +251,7 @@ macro_rules! conformance_suite {
         $crate::conformance_suite!(@cases $factory;
             save_and_get_round_trip,
             save_batch_keeps_order,
+            get_json_is_the_prompt_serialized,
             save_derives_slug_from_name,
             batch_is_all_or_nothing_on_invalid_prompt,
             batch_is_all_or_nothing_on_taken_slug,

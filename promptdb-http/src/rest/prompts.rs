@@ -5,8 +5,10 @@ use std::collections::BTreeMap;
 
 use axum::{
     Json,
+    body::{Body, Bytes},
     extract::{Path, State},
-    http::StatusCode,
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
 };
 use promptdb_core::{
     Filters, ListQuery, NewPrompt, Page, Prompt, PromptDb, PromptPatch, PromptSummary, PromptUsage,
@@ -85,13 +87,31 @@ pub(super) async fn create(
     Ok((StatusCode::CREATED, Json(CreatedPrompts { prompts })))
 }
 
-/// `GET /prompts/{slug}`.
+/// `GET /prompts/{slug}`: the prompt's JSON as the cache keeps it (the same text `Json<Prompt>`
+/// would write), so a cached prompt is neither copied nor serialized again.
 pub(super) async fn get(
     State(db): State<PromptDb>,
     Caller(me): Caller,
     Path(slug): Path<String>,
-) -> ApiResult<Json<Prompt>> {
-    Ok(Json(db.get_prompt(&me, &slug).await?))
+) -> ApiResult<Response> {
+    let json = db.get_prompt_json(&me, &slug).await?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        Body::from(Bytes::from_owner(ArcStr(json))),
+    )
+        .into_response())
+}
+
+/// An `Arc<str>` a response body can borrow without copying.
+struct ArcStr(std::sync::Arc<str>);
+
+impl AsRef<[u8]> for ArcStr {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
 }
 
 /// `PATCH /prompts/{slug}`.

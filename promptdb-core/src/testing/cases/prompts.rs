@@ -50,6 +50,52 @@ pub async fn save_and_get_round_trip(t: TestStore) {
     assert_eq!(got, saved);
 }
 
+/// The prompt as JSON is exactly the prompt serialized, for the owner only, and follows every
+/// write: updates (versioned or not), uses, deletes.
+pub async fn get_json_is_the_prompt_serialized(t: TestStore) {
+    /// The JSON and the prompt agree; the prompt, to check what changed.
+    async fn read(h: &Harness) -> crate::Prompt {
+        let json = h.db.get_prompt_json(&h.alice, "p").await.unwrap();
+        let prompt = h.db.get_prompt(&h.alice, "p").await.unwrap();
+        assert_eq!(*json, serde_json::to_string(&prompt).unwrap());
+        prompt
+    }
+    let h = Harness::new(t).await;
+    h.save(&h.alice, prompt("p", "P", "Say {{x}}")).await;
+    // Twice: the second read may come from a cache.
+    assert_eq!(read(&h).await.version, 1);
+    assert_eq!(read(&h).await.version, 1);
+    assert_not_found(h.db.get_prompt_json(&h.bob, "p").await);
+    assert_invalid(h.db.get_prompt_json(&h.alice, "Not a slug").await, "slug");
+    h.db.update_prompt(
+        &h.alice,
+        "p",
+        PromptPatch {
+            content: Some("Say {{x}} twice".into()),
+            ..PromptPatch::default()
+        },
+    )
+    .await
+    .unwrap();
+    let p = read(&h).await;
+    assert_eq!((p.version, p.content.as_str()), (2, "Say {{x}} twice"));
+    h.db.update_prompt(
+        &h.alice,
+        "p",
+        PromptPatch {
+            pinned: Some(true),
+            ..PromptPatch::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(read(&h).await.pinned);
+    h.db.track_prompt_use(&h.alice, "p", None).await.unwrap();
+    assert_eq!(read(&h).await.usage_count, 1);
+    h.db.delete_prompt(&h.alice, "p").await.unwrap();
+    assert_not_found(h.db.get_prompt_json(&h.alice, "p").await);
+}
+
 /// A batch returns its prompts in input order, all stored.
 pub async fn save_batch_keeps_order(t: TestStore) {
     let h = Harness::new(t).await;
