@@ -26,8 +26,9 @@ use super::{
 pub(super) fn success<T: Serialize>(value: &T, text: String) -> Result<CallToolResult, McpError> {
     let value =
         serde_json::to_value(value).map_err(|e| McpError::internal_error(e.to_string(), None))?;
-    let mut result = CallToolResult::structured(value);
-    result.content = vec![ContentBlock::text(text)];
+    // Not `CallToolResult::structured`: it writes the value out as text, which `text` replaces.
+    let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
+    result.structured_content = Some(value);
     Ok(result)
 }
 
