@@ -67,6 +67,14 @@ pub struct Filters {
 }
 
 impl Filters {
+    /// No filter at all: every prompt passes.
+    pub fn is_empty(&self) -> bool {
+        self.tags.is_empty()
+            && self.pinned.is_none()
+            && self.favorite.is_none()
+            && self.folder.is_none()
+    }
+
     /// The slug range a folder filter selects: slugs `>= "folder/"` and `< "folder0"` (`0` sorts
     /// right after `/`). Backends compare slugs bytewise.
     pub fn folder_range(&self) -> Option<(String, String)> {

@@ -472,6 +472,27 @@ impl PromptStore for PostgresStore {
             push_from(&mut qb, user, &spec.filters);
             qb.push(" ORDER BY p.score DESC, p.slug ASC LIMIT ")
                 .push_bind(candidates);
+        } else if spec.filters.is_empty() {
+            // The newest `scan_limit` matches are ranked from the search table alone; only the
+            // best `candidates` (and any tied with the last of them) are joined to their
+            // prompts for the slug and score. Joining every match first cost half the time of
+            // a search matching thousands of prompts.
+            qb = QueryBuilder::<Postgres>::new(format!(
+                "SELECT p.id, p.slug, p.score, m.relevance FROM (SELECT prompt_pk, relevance FROM \
+                 (SELECT s.prompt_pk, ts_rank({RANK_WEIGHTS}, s.search, q)::float8 AS relevance \
+                 FROM prompt_search s, to_tsquery('simple', "
+            ));
+            qb.push_bind(tsquery(&spec.terms))
+                .push(") q WHERE s.user_id = ")
+                .push_bind(*user.as_uuid())
+                .push(" AND s.search @@ q ORDER BY s.prompt_pk DESC LIMIT ")
+                .push_bind(i64::try_from(spec.scan_limit).unwrap_or(i64::MAX))
+                .push(") r ORDER BY relevance DESC FETCH FIRST ")
+                .push_bind(candidates)
+                .push(" ROWS WITH TIES) m JOIN prompts p ON p.pk = m.prompt_pk WHERE p.user_id = ")
+                .push_bind(*user.as_uuid())
+                .push(" ORDER BY m.relevance DESC, p.slug ASC LIMIT ")
+                .push_bind(candidates);
         } else {
             // The inner query takes the newest `scan_limit` matches; only those are ranked.
             qb = QueryBuilder::<Postgres>::new(format!(
